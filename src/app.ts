@@ -1,0 +1,24 @@
+import type { FastifyInstance } from 'fastify'
+import { findingsModule } from './modules/findings/index.js'
+import { identityModule } from './modules/identity/index.js'
+import { ingestModule } from './modules/ingest/index.js'
+import type { Module } from './modules/module.js'
+import { registerDocs } from './platform/http/docs.js'
+import type { ErrorRenderer } from './platform/http/families.js'
+import { createServer } from './platform/http/server.js'
+import { systemRoutes } from './platform/http/system.routes.js'
+import type { Platform } from './platform/platform.js'
+
+export const MODULES: Module[] = [identityModule, ingestModule, findingsModule]
+
+/** Builds the HTTP app: platform plugins first, then every module's routes. */
+export async function buildApp(platform: Platform, modules: Module[] = MODULES): Promise<FastifyInstance> {
+  const families: Record<string, ErrorRenderer> = {}
+  for (const m of modules) Object.assign(families, m.errorFamilies?.(platform) ?? {})
+  const app = await createServer(platform, { families })
+  await registerDocs(app, platform.config.DOCS_ENABLED)
+  await app.register(systemRoutes)
+  for (const m of modules) await m.register(app)
+  await app.ready()
+  return app
+}

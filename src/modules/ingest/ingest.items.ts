@@ -1,0 +1,111 @@
+import { createHash } from 'node:crypto'
+import type { FieldError } from '../../platform/errors.js'
+import { normalizeSeverity, SEVERITIES, type Severity } from '../findings/severity.js'
+import { compileValidator } from '../../platform/validation.js'
+import { FINDING_STATUSES, METADATA_MAX_BYTES, SpectraFinding, TelemetryEvent } from './ingest.schemas.js'
+
+const eventValidator = compileValidator(TelemetryEvent)
+const findingValidator = compileValidator(SpectraFinding)
+
+export interface NormalizedEvent {
+  event_id: string
+  source_system: string
+  event_type: string
+  occurred_at: string
+  severity: Severity
+  asset_ref: string
+  message: string
+  metadata: Record<string, unknown>
+}
+
+export interface NormalizedFinding {
+  finding_id: string
+  title: string
+  description: string
+  severity: Severity
+  status: (typeof FINDING_STATUSES)[number]
+  first_seen: string
+  last_seen: string | null
+  asset_ref: string | null
+  recommendation: string | null
+  metadata: Record<string, unknown>
+}
+
+export type ItemOutcome<T> = { ok: true; item: T } | { ok: false; errors: FieldError[] }
+
+/**
+ * Python's `str(datetime)` of an RFC 3339 string, as the original service's derived ids were computed over it:
+ * `2026-02-22T10:00:00Z` → `2026-02-22 10:00:00+00:00`; fractions become microseconds, dropped when zero.
+ */
+export function pythonDatetimeString(rfc3339: string): string {
+  const m = /^(\d{4}-\d{2}-\d{2})[Tt](\d{2}:\d{2}:\d{2})(?:\.(\d+))?([Zz]|[+-]\d{2}:\d{2})$/.exec(rfc3339)
+  if (!m) return rfc3339
+  const micros = (m[3] ?? '').padEnd(6, '0').slice(0, 6)
+  const frac = micros === '' || /^0+$/.test(micros) ? '' : `.${micros}`
+  const offset = m[4] === 'Z' || m[4] === 'z' ? '+00:00' : m[4]!
+  return `${m[1]} ${m[2]}${frac}${offset}`
+}
+
+/** `json.dumps(..., sort_keys=True, separators=(',', ':'))` of a flat object of strings and nulls (ensure_ascii included). */
+function pythonCanonicalJson(obj: Record<string, string | null>): string {
+  const keys = Object.keys(obj).sort()
+  const enc = (v: string | null) => (v === null ? 'null' : JSON.stringify(v).replace(/[\u007f-\uffff]/g, (c) => (c === '\u007f' ? c : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)))
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${enc(obj[k]!)}`).join(',')}}`
+}
+
+/** The original service's derived ids, reproduced bit for bit so re-sent items keep their ids. */
+export function derivedId(prefix: 'evt' | 'fnd', fields: Record<string, string | null>): string {
+  return `${prefix}_${createHash('sha256').update(pythonCanonicalJson(fields)).digest('hex').slice(0, 24)}`
+}
+
+function metadataErrors(metadata: unknown, prefix: string): FieldError[] {
+  if (metadata === undefined) return []
+  const size = Buffer.byteLength(JSON.stringify(metadata))
+  return size > METADATA_MAX_BYTES ? [{ field: `${prefix}metadata`, message: `must be at most ${METADATA_MAX_BYTES} bytes as JSON (got ${size})` }] : []
+}
+
+function fieldPrefix(index: number | undefined) { return index === undefined ? '' : `[${index}].` }
+
+export function normalizeEvent(raw: unknown, index?: number): ItemOutcome<NormalizedEvent> {
+  const prefix = fieldPrefix(index)
+  if (!eventValidator.check(raw)) return { ok: false, errors: eventValidator.errors(raw, prefix.slice(0, -1)) }
+  const e = raw as TelemetryEvent
+  const severity = normalizeSeverity(e.severity)
+  const errors = metadataErrors(e.metadata, prefix)
+  if (!severity) errors.unshift({ field: `${prefix}severity`, message: `must be one of ${SEVERITIES.join(', ')}` })
+  if (errors.length > 0 || !severity) return { ok: false, errors }
+  const event_id = e.event_id ?? derivedId('evt', {
+    source_system: e.source_system, event_type: e.event_type, occurred_at: pythonDatetimeString(e.occurred_at), asset_ref: e.asset_ref, message: e.message,
+  })
+  return {
+    ok: true,
+    item: {
+      event_id, source_system: e.source_system, event_type: e.event_type, occurred_at: e.occurred_at, severity,
+      asset_ref: e.asset_ref, message: e.message, metadata: e.metadata ?? {},
+    },
+  }
+}
+
+export function normalizeFinding(raw: unknown, index?: number): ItemOutcome<NormalizedFinding> {
+  const prefix = fieldPrefix(index)
+  if (!findingValidator.check(raw)) return { ok: false, errors: findingValidator.errors(raw, prefix.slice(0, -1)) }
+  const f = raw as SpectraFinding
+  const errors = metadataErrors(f.metadata, prefix)
+  const severity = normalizeSeverity(f.severity)
+  if (!severity) errors.push({ field: `${prefix}severity`, message: 'must be one of informational, info, low, medium, med, high, critical' })
+  const status = (f.status ?? 'open').trim().toLowerCase()
+  if (!(FINDING_STATUSES as readonly string[]).includes(status)) errors.push({ field: `${prefix}status`, message: `must be one of ${FINDING_STATUSES.join(', ')}` })
+  if (f.last_seen !== undefined && Date.parse(f.last_seen) < Date.parse(f.first_seen)) errors.push({ field: `${prefix}last_seen`, message: 'must not be before first_seen' })
+  if (errors.length > 0 || !severity) return { ok: false, errors }
+  const finding_id = f.finding_id ?? derivedId('fnd', {
+    title: f.title, severity, first_seen: pythonDatetimeString(f.first_seen), asset_ref: f.asset_ref ?? null,
+  })
+  return {
+    ok: true,
+    item: {
+      finding_id, title: f.title, description: f.description, severity, status: status as NormalizedFinding['status'],
+      first_seen: f.first_seen, last_seen: f.last_seen ?? null, asset_ref: f.asset_ref ?? null,
+      recommendation: f.recommendation ?? null, metadata: f.metadata ?? {},
+    },
+  }
+}

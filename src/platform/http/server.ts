@@ -1,0 +1,161 @@
+import { randomUUID } from 'node:crypto'
+import helmet from '@fastify/helmet'
+import rateLimit from '@fastify/rate-limit'
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
+import { can } from '../auth/permissions.js'
+import { SYSTEM_TENANT_ID } from '../audit.js'
+import { AppError, ForbiddenError, RateLimitedError, UnauthorizedError } from '../errors.js'
+import type { Platform } from '../platform.js'
+import { renderPlatformError, toAppError, type ErrorRenderer } from './families.js'
+import type { RouteCatalogEntry } from './types.js'
+import './types.js'
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
+
+export interface ServerOptions {
+  /** Renderers of the API families' error bodies, by family name. */
+  families?: Record<string, ErrorRenderer>
+}
+
+/**
+ * The HTTP server with every cross-cutting behaviour: request ids, one log line per request, HTTPS enforcement,
+ * authentication and permissions declared per route, the shared client rate limit, security headers, body
+ * limits, and errors rendered in each API family's shape. Modules register their routes on the result.
+ */
+export async function createServer(platform: Platform, opts: ServerOptions = {}): Promise<FastifyInstance> {
+  const { config, logger, metrics } = platform
+  const bodyLimit = config.MAX_BODY_MB * 1024 * 1024
+  const families = new Map<string, ErrorRenderer>(Object.entries(opts.families ?? {}))
+  const authFailed = metrics.counter({ name: 'auth_failed', help: 'Requests rejected by authentication or permission checks', labelNames: ['endpoint', 'reason'] })
+
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    // One summary line per request (onResponse below) instead of Fastify's two.
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
+    genReqId: (req) => {
+      const given = req.headers['x-request-id']
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
+    },
+    bodyLimit,
+    trustProxy: config.TRUST_PROXY,
+    return503OnClosing: true,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
+  }) as unknown as FastifyInstance
+
+  app.decorate('platform', platform)
+  app.decorate('routeCatalog', [] as RouteCatalogEntry[])
+  app.decorateRequest('principal', undefined)
+  app.decorateRequest('outcome', undefined)
+
+  app.addHook('onRoute', (route) => {
+    if (route.method === 'HEAD' || (Array.isArray(route.method) && route.method.includes('HEAD') && route.method.length === 1)) return
+    const methods = Array.isArray(route.method) ? route.method : [route.method]
+    for (const method of methods) {
+      if (method === 'HEAD') continue
+      const schema = route.schema as { body?: unknown } | undefined
+      app.routeCatalog.push({ method, url: route.url, auth: route.config?.auth, family: route.config?.family ?? 'platform', bodyRequired: schema?.body !== undefined })
+    }
+  })
+
+  const render = (err: AppError, request: FastifyRequest, reply: FastifyReply) => {
+    const family = request.routeOptions?.config?.family
+    const renderer = (family && families.get(family)) || renderPlatformError
+    for (const [k, v] of Object.entries(err.headers)) reply.header(k, v)
+    if (err instanceof RateLimitedError) reply.header('retry-after', String(err.retryAfterSeconds))
+    reply.code(err.statusCode)
+    // A renderer may adjust the status (a family keeping its original's codes) before the body is sent.
+    const body = renderer(err, request, reply)
+    return reply.send(body)
+  }
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const appError = toAppError(error, bodyLimit)
+    if (appError) {
+      if (appError.statusCode >= 500) request.log.error({ err: error }, 'request failed')
+      return render(appError, request, reply)
+    }
+    request.log.error({ err: error }, 'unhandled error')
+    return render(new AppError(500, 'internal_error', 'Internal server error'), request, reply)
+  })
+
+  app.setNotFoundHandler((request, reply) =>
+    render(new AppError(404, 'route_not_found', `No route ${request.method} ${request.url.split('?')[0]}`), request, reply))
+
+  await app.register(helmet, {
+    // The API serves JSON; the docs pages (Swagger UI, ReDoc) set their own CSP.
+    contentSecurityPolicy: { directives: { defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'", "'unsafe-inline'"], imgSrc: ["'self'", 'data:'], workerSrc: ["'self'", 'blob:'] } },
+    hsts: config.REQUIRE_HTTPS ? { maxAge: 31_536_000, includeSubDomains: true } : false,
+  })
+
+  app.addHook('onRequest', async (request) => {
+    const cfg = request.routeOptions.config
+    if (config.REQUIRE_HTTPS && request.protocol !== 'https' && request.routeOptions.url !== '/healthz' && request.routeOptions.url !== '/readyz') {
+      throw new AppError(403, 'https_required', 'HTTPS is required')
+    }
+    const auth = cfg.auth
+    if (!auth) return
+    const endpoint = request.routeOptions.url ?? 'unknown'
+    try {
+      const header = request.headers.authorization
+      const bearer = typeof header === 'string' && /^bearer\s+/i.test(header) ? header.replace(/^bearer\s+/i, '').trim() : undefined
+      if (typeof header === 'string' && !bearer) throw new UnauthorizedError('Authorization header must use the Bearer scheme', 'unauthorized')
+      const apiKey = request.headers['x-api-key']
+      request.principal = await platform.authenticator.authenticate({ bearer, apiKey: typeof apiKey === 'string' ? apiKey : undefined })
+    } catch (err) {
+      if (!(err instanceof UnauthorizedError)) throw err
+      authFailed.inc({ endpoint, reason: err.code })
+      await platform.audit.record({
+        tenantId: SYSTEM_TENANT_ID, action: 'auth.failed', outcome: 'failure', actorType: 'anonymous', requestId: request.id,
+        details: { endpoint, method: request.method, reason: err.code, message: err.message, ip: request.ip },
+      })
+      throw err
+    }
+    const p = request.principal
+    request.log = request.log.child({ tenant_id: p.tenantId })
+    if (!can(p.role, auth.permission)) {
+      authFailed.inc({ endpoint, reason: 'forbidden' })
+      await platform.audit.record({
+        tenantId: p.tenantId, action: 'auth.forbidden', outcome: 'denied', actorType: p.kind, actorId: p.subject, requestId: request.id,
+        details: { endpoint, method: request.method, role: p.role, permission: auth.permission },
+      })
+      throw new ForbiddenError(`Role "${p.role}" lacks permission "${auth.permission}"`, 'forbidden')
+    }
+  })
+
+  // Registered before @fastify/rate-limit so its own onRoute hook sees the limit. Routes flagged clientRateLimit share one counter per principal (`client_rate_limit`).
+  app.addHook('onRoute', (route) => {
+    if (route.config?.clientRateLimit) {
+      route.config = { ...route.config, rateLimit: { max: config.CLIENT_RATE_LIMIT, timeWindow: 60_000, groupId: 'client' } } as typeof route.config
+    }
+  })
+
+  await app.register(rateLimit, {
+    global: false,
+    hook: 'preHandler',
+    ...(platform.redis ? { redis: platform.redis, nameSpace: 'vv-rl:' } : {}),
+    keyGenerator: (req) => {
+      const p = req.principal
+      if (!p) return `ip:${req.ip}`
+      return p.apiKeyId ? `key:${p.apiKeyId}` : `sub:${p.tenantId}:${p.subject}`
+    },
+    errorResponseBuilder: (_req, ctx) =>
+      new RateLimitedError(Math.max(1, Math.ceil(ctx.ttl / 1000)), `Rate limit exceeded: ${ctx.max} requests per minute; retry in ${ctx.after}`, 'rate_limited'),
+  })
+
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id)
+  })
+
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched'
+    const status = reply.statusCode
+    metrics.httpRequests.inc({ method: request.method, route, status })
+    metrics.httpDuration.observe({ method: request.method, route }, reply.elapsedTime / 1000)
+    const outcome = request.outcome ?? (status < 400 ? 'success' : status < 500 ? 'rejected' : 'error')
+    const line = { endpoint: route, method: request.method, status, outcome, duration_ms: Math.round(reply.elapsedTime * 100) / 100, tenant_id: request.principal?.tenantId }
+    if (status >= 500) request.log.error(line, 'request completed')
+    else request.log.info(line, 'request completed')
+  })
+
+  return app
+}
