@@ -58,21 +58,19 @@ export function derivedId(prefix: 'evt' | 'fnd', fields: Record<string, string |
   return `${prefix}_${createHash('sha256').update(pythonCanonicalJson(fields)).digest('hex').slice(0, 24)}`
 }
 
-function metadataErrors(metadata: unknown, prefix: string): FieldError[] {
+function metadataErrors(metadata: unknown): FieldError[] {
   if (metadata === undefined) return []
   const size = Buffer.byteLength(JSON.stringify(metadata))
-  return size > METADATA_MAX_BYTES ? [{ field: `${prefix}metadata`, message: `must be at most ${METADATA_MAX_BYTES} bytes as JSON (got ${size})` }] : []
+  return size > METADATA_MAX_BYTES ? [{ field: `metadata`, message: `must be at most ${METADATA_MAX_BYTES} bytes as JSON (got ${size})` }] : []
 }
 
-function fieldPrefix(index: number | undefined) { return index === undefined ? '' : `[${index}].` }
-
-export function normalizeEvent(raw: unknown, index?: number): ItemOutcome<NormalizedEvent> {
-  const prefix = fieldPrefix(index)
-  if (!eventValidator.check(raw)) return { ok: false, errors: eventValidator.errors(raw, prefix.slice(0, -1)) }
+/** Validates and normalises one event; field names in errors are relative to the item. */
+export function normalizeEvent(raw: unknown): ItemOutcome<NormalizedEvent> {
+  if (!eventValidator.check(raw)) return { ok: false, errors: eventValidator.errors(raw) }
   const e = raw as TelemetryEvent
   const severity = normalizeSeverity(e.severity)
-  const errors = metadataErrors(e.metadata, prefix)
-  if (!severity) errors.unshift({ field: `${prefix}severity`, message: `must be one of ${SEVERITIES.join(', ')}` })
+  const errors = metadataErrors(e.metadata)
+  if (!severity) errors.unshift({ field: `severity`, message: `must be one of ${SEVERITIES.join(', ')}` })
   if (errors.length > 0 || !severity) return { ok: false, errors }
   const event_id = e.event_id ?? derivedId('evt', {
     source_system: e.source_system, event_type: e.event_type, occurred_at: pythonDatetimeString(e.occurred_at), asset_ref: e.asset_ref, message: e.message,
@@ -86,16 +84,16 @@ export function normalizeEvent(raw: unknown, index?: number): ItemOutcome<Normal
   }
 }
 
-export function normalizeFinding(raw: unknown, index?: number): ItemOutcome<NormalizedFinding> {
-  const prefix = fieldPrefix(index)
-  if (!findingValidator.check(raw)) return { ok: false, errors: findingValidator.errors(raw, prefix.slice(0, -1)) }
+/** Validates and normalises one finding; field names in errors are relative to the item. */
+export function normalizeFinding(raw: unknown): ItemOutcome<NormalizedFinding> {
+  if (!findingValidator.check(raw)) return { ok: false, errors: findingValidator.errors(raw) }
   const f = raw as SpectraFinding
-  const errors = metadataErrors(f.metadata, prefix)
+  const errors = metadataErrors(f.metadata)
   const severity = normalizeSeverity(f.severity)
-  if (!severity) errors.push({ field: `${prefix}severity`, message: 'must be one of informational, info, low, medium, med, high, critical' })
+  if (!severity) errors.push({ field: `severity`, message: 'must be one of informational, info, low, medium, med, high, critical' })
   const status = (f.status ?? 'open').trim().toLowerCase()
-  if (!(FINDING_STATUSES as readonly string[]).includes(status)) errors.push({ field: `${prefix}status`, message: `must be one of ${FINDING_STATUSES.join(', ')}` })
-  if (f.last_seen !== undefined && Date.parse(f.last_seen) < Date.parse(f.first_seen)) errors.push({ field: `${prefix}last_seen`, message: 'must not be before first_seen' })
+  if (!(FINDING_STATUSES as readonly string[]).includes(status)) errors.push({ field: `status`, message: `must be one of ${FINDING_STATUSES.join(', ')}` })
+  if (f.last_seen !== undefined && Date.parse(f.last_seen) < Date.parse(f.first_seen)) errors.push({ field: `last_seen`, message: 'must not be before first_seen' })
   if (errors.length > 0 || !severity) return { ok: false, errors }
   const finding_id = f.finding_id ?? derivedId('fnd', {
     title: f.title, severity, first_seen: pythonDatetimeString(f.first_seen), asset_ref: f.asset_ref ?? null,

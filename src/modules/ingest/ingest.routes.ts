@@ -36,6 +36,8 @@ const documentOnly = () => (data: unknown) => ({ value: data })
 export async function ingestRoutes(app: FastifyInstance, opts: { service: IngestService }) {
   const { service } = opts
   const jsonParser = app.getDefaultJsonParser('error', 'error')
+  // JSON only: other content types get 415 rather than being handed to the validator as text.
+  app.removeAllContentTypeParsers()
   // Keep the raw body: request signatures are computed over the exact bytes.
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     request.rawBody = body as string

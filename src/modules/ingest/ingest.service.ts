@@ -122,13 +122,12 @@ export function createIngestService(deps: IngestDeps) {
       const normalize = req.kind === 'event' ? normalizeEvent : normalizeFinding
       let outcomes: ItemOutcome<NormalizedEvent | NormalizedFinding>[]
       if (req.batch) {
-        if (!Array.isArray(req.body)) return rejectSchema(req, 'Batch payload must be a JSON array', [{ field: '(body)', message: 'must be a JSON array of items' }])
-        if (req.body.length === 0) return rejectSchema(req, 'Batch payload must contain at least one item', [{ field: '(body)', message: 'must not be empty' }])
+        if (!Array.isArray(req.body)) return rejectSchema(req, 'Batch payload must be a JSON array of items', [])
+        if (req.body.length === 0) return rejectSchema(req, 'Batch payload must not be empty', [])
         if (req.body.length > settings.maxBatchSize) {
-          return rejectSchema(req, `Batch size exceeds configured maximum (${settings.maxBatchSize})`,
-            [{ field: '(body)', message: `has ${req.body.length} items; at most ${settings.maxBatchSize} are allowed` }], 'batch_too_large')
+          return rejectSchema(req, `Batch size ${req.body.length} exceeds configured maximum (${settings.maxBatchSize})`, [], 'batch_too_large')
         }
-        outcomes = req.body.map((item, i) => normalize(item, i))
+        outcomes = req.body.map((item) => normalize(item))
       } else {
         const one = normalize(req.body)
         if (!one.ok) return rejectSchema(req, `Payload validation failed: ${one.errors[0]?.field} ${one.errors[0]?.message}`, one.errors)

@@ -122,13 +122,6 @@ export async function createServer(platform: Platform, opts: ServerOptions = {})
     }
   })
 
-  // Registered before @fastify/rate-limit so its own onRoute hook sees the limit. Routes flagged clientRateLimit share one counter per principal (`client_rate_limit`).
-  app.addHook('onRoute', (route) => {
-    if (route.config?.clientRateLimit) {
-      route.config = { ...route.config, rateLimit: { max: config.CLIENT_RATE_LIMIT, timeWindow: 60_000, groupId: 'client' } } as typeof route.config
-    }
-  })
-
   await app.register(rateLimit, {
     global: false,
     hook: 'preHandler',
@@ -140,6 +133,21 @@ export async function createServer(platform: Platform, opts: ServerOptions = {})
     },
     errorResponseBuilder: (_req, ctx) =>
       new RateLimitedError(Math.max(1, Math.ceil(ctx.ttl / 1000)), `Rate limit exceeded: ${ctx.max} requests per minute; retry in ${ctx.after}`, 'rate_limited'),
+  })
+
+  // client_rate_limit: one budget per principal shared by every route flagged clientRateLimit (a limiter made
+  // once, so one store: in-process here, or Redis shared by every process).
+  const clientLimit = app.createRateLimit({ max: config.CLIENT_RATE_LIMIT, timeWindow: 60_000 })
+  app.addHook('preHandler', async (request, reply) => {
+    if (!request.routeOptions.config.clientRateLimit) return
+    const r = await clientLimit(request)
+    if (r.isAllowed) return
+    reply.header('x-ratelimit-limit', String(r.max))
+    reply.header('x-ratelimit-remaining', String(r.remaining))
+    reply.header('x-ratelimit-reset', String(r.ttlInSeconds))
+    if (r.isExceeded) {
+      throw new RateLimitedError(Math.max(1, r.ttlInSeconds), `Rate limit exceeded: ${r.max} requests per minute; retry in ${r.ttlInSeconds} s`, 'rate_limited')
+    }
   })
 
   app.addHook('onSend', async (request, reply) => {
