@@ -12,6 +12,8 @@ import { createLogger } from './logger.js'
 import { createMetrics, type Metrics } from './metrics.js'
 import { createNonceStore, type NonceStore } from './nonces.js'
 import { createIdempotencyService, type IdempotencyService } from './idempotency.js'
+import { createSecretBox, resolveEncryptionKey, type SecretBox } from './crypto/secret-box.js'
+import { createHttpClient, type HttpClient } from './http-client/index.js'
 
 /**
  * Every shared service, built once per process from the config. Modules receive the parts they need;
@@ -30,6 +32,10 @@ export interface Platform {
   readonly nonces: NonceStore
   readonly idempotency: IdempotencyService
   readonly redis: Redis | undefined
+  /** AES-256-GCM for secrets at rest (connector credentials, webhook secrets, provider keys). */
+  readonly secrets: SecretBox
+  /** The one outbound HTTP client: SSRF guard, timeouts, retries honouring Retry-After, per-host limits. */
+  readonly http: HttpClient
   /** Hooks run by close(), last registered first. */
   onClose(fn: () => Promise<void> | void): void
   close(): Promise<void>
@@ -46,6 +52,15 @@ export interface PlatformOptions {
 export async function createPlatform(config: Config, opts: PlatformOptions = {}): Promise<Platform> {
   const logger = opts.logger ?? createLogger(config.LOG_LEVEL)
   const closers: (() => Promise<void> | void)[] = []
+  // Resolved first so a bad or unreadable key stops start-up before anything else opens.
+  const secrets = createSecretBox(resolveEncryptionKey(config))
+  const http = createHttpClient({
+    allowPrivateTargets: config.ALLOW_PRIVATE_TARGETS,
+    timeoutMs: config.HTTP_TIMEOUT_MS,
+    maxRetries: config.HTTP_MAX_RETRIES,
+    logger: logger.child({ component: 'http-client' }),
+  })
+  closers.push(() => http.close())
   const database = opts.database ?? await openDatabase({ url: config.DATABASE_URL, dataDir: config.DATA_DIR, poolSize: config.DATABASE_POOL_SIZE })
   if (!opts.database) closers.push(() => database.close())
   if (!opts.skipMigrations) {
@@ -73,7 +88,7 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
   const idempotency = createIdempotencyService(database.db, config.IDEMPOTENCY_TTL_HOURS)
 
   return {
-    config, database, db: database.db, logger, metrics, audit, identity, tokens, authenticator, nonces, idempotency, redis,
+    config, database, db: database.db, logger, metrics, audit, identity, tokens, authenticator, nonces, idempotency, redis, secrets, http,
     onClose(fn) { closers.push(fn) },
     async close() {
       for (const fn of closers.splice(0).reverse()) {

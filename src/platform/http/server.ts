@@ -90,7 +90,7 @@ export async function createServer(platform: Platform, opts: ServerOptions = {})
   app.addHook('onRequest', async (request) => {
     const cfg = request.routeOptions.config
     if (config.REQUIRE_HTTPS && request.protocol !== 'https' && request.routeOptions.url !== '/healthz' && request.routeOptions.url !== '/readyz') {
-      throw new AppError(403, 'https_required', 'HTTPS is required')
+      throw new AppError(400, 'https_required', 'HTTPS is required')
     }
     const auth = cfg.auth
     if (!auth) return

@@ -1,0 +1,66 @@
+import { sql } from 'kysely'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createTenant, createTestApp, type TestApp, type TestTenant } from '../helpers/app.js'
+import { post, sampleEvent } from '../helpers/ingest.js'
+
+describe('audit trail', () => {
+  let t: TestApp
+  let tenant: TestTenant
+  beforeAll(async () => {
+    t = await createTestApp()
+    tenant = await createTenant(t.platform)
+    for (let i = 0; i < 5; i++) await post(t.app, '/events', sampleEvent({ message: `audit ${i}` }), await tenant.auth())
+    await post(t.app, '/events', sampleEvent({ severity: 'nope' }), await tenant.auth())
+  })
+  afterAll(async () => { await t.close() })
+
+  it('chains each tenant\'s entries by hash and verifies them', async () => {
+    const rows = await t.platform.db.selectFrom('audit_log').selectAll().where('tenant_id', '=', tenant.id).orderBy('seq').execute()
+    expect(rows.map((r) => r.action)).toEqual([...Array(5).fill('spectrastrike.ingest_accepted'), 'spectrastrike.schema_rejected'])
+    expect(rows.map((r) => Number(r.seq))).toEqual([1, 2, 3, 4, 5, 6])
+    expect(rows[0]!.prev_hash).toBe('0'.repeat(64))
+    for (let i = 1; i < rows.length; i++) expect(rows[i]!.prev_hash).toBe(rows[i - 1]!.hash)
+    expect(await t.platform.audit.verify(tenant.id)).toEqual({ tenantId: tenant.id, entries: 6, ok: true })
+    const api = await t.app.inject({ url: '/api/v1/audit/verify', headers: await tenant.auth('auditor') })
+    expect(api.json().data).toEqual({ ok: true, entries: 6, broken_at: null })
+  })
+
+  it('is append-only: UPDATE and DELETE are refused by the database', async () => {
+    await expect(sql`update audit_log set action = 'x' where tenant_id = ${tenant.id}`.execute(t.platform.db)).rejects.toThrow(/append-only/)
+    await expect(sql`delete from audit_log where tenant_id = ${tenant.id}`.execute(t.platform.db)).rejects.toThrow(/append-only/)
+  })
+
+  it('reports the first broken link when an entry is altered behind the trigger\'s back', async () => {
+    const victim = await createTenant(t.platform)
+    for (let i = 0; i < 4; i++) await post(t.app, '/events', sampleEvent({ message: `tamper ${i}` }), await victim.auth())
+    await t.platform.db.transaction().execute(async (trx) => {
+      await sql`set local session_replication_role = replica`.execute(trx)
+      await sql`update audit_log set details = '{"total": 999}'::jsonb where tenant_id = ${victim.id} and seq = 3`.execute(trx)
+    })
+    const r = await t.platform.audit.verify(victim.id)
+    expect(r.ok).toBe(false)
+    expect(r.brokenAt).toEqual({ seq: 3, reason: 'content does not match its hash (entry altered)' })
+  })
+
+  it('detects a deleted entry', async () => {
+    const victim = await createTenant(t.platform)
+    for (let i = 0; i < 3; i++) await post(t.app, '/events', sampleEvent({ message: `gap ${i}` }), await victim.auth())
+    await t.platform.db.transaction().execute(async (trx) => {
+      await sql`set local session_replication_role = replica`.execute(trx)
+      await sql`delete from audit_log where tenant_id = ${victim.id} and seq = 2`.execute(trx)
+    })
+    expect((await t.platform.audit.verify(victim.id)).brokenAt).toEqual({ seq: 2, reason: 'entry 2 is missing (next is 3)' })
+  })
+
+  it('lists entries with filters and pagination, only to roles with audit:read, only of the caller\'s tenant', async () => {
+    const res = await t.app.inject({ url: '/api/v1/audit?action=spectrastrike.ingest_accepted&per_page=2&page=2&order=asc', headers: await tenant.auth('auditor') })
+    expect(res.statusCode).toBe(200)
+    const body = res.json()
+    expect(body.pagination).toEqual({ page: 2, per_page: 2, total: 5, total_pages: 3 })
+    expect(body.data.map((e: { seq: number }) => e.seq)).toEqual([3, 4])
+    const other = await createTenant(t.platform)
+    const otherList = (await t.app.inject({ url: '/api/v1/audit', headers: await other.auth('auditor') })).json()
+    expect(otherList.pagination.total).toBe(0)
+    expect((await t.app.inject({ url: '/api/v1/audit', headers: await tenant.auth('analyst') })).statusCode).toBe(403)
+  })
+})
