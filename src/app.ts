@@ -11,8 +11,14 @@ import type { Platform } from './platform/platform.js'
 
 export const MODULES: Module[] = [identityModule, ingestModule, findingsModule]
 
+/** Registers every module's job definitions; each process that enqueues or runs jobs needs them. */
+export function registerJobs(platform: Platform, modules: Module[] = MODULES): void {
+  for (const m of modules) for (const def of m.jobs?.(platform) ?? []) platform.jobs.register(def)
+}
+
 /** Builds the HTTP app: platform plugins first, then every module's routes. */
 export async function buildApp(platform: Platform, modules: Module[] = MODULES): Promise<FastifyInstance> {
+  registerJobs(platform, modules)
   const families: Record<string, ErrorRenderer> = {}
   for (const m of modules) Object.assign(families, m.errorFamilies?.(platform) ?? {})
   const app = await createServer(platform, { families })

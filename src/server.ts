@@ -1,8 +1,9 @@
 import type { FastifyInstance } from 'fastify'
-import { buildApp } from './app.js'
+import { buildApp, registerJobs } from './app.js'
 import type { Config } from './config.js'
 import { bootstrapFirstRun } from './platform/bootstrap.js'
 import { createPlatform, type Platform } from './platform/platform.js'
+import { purgeFinishedJobs } from './platform/jobs/index.js'
 
 export interface StartOptions {
   /** Serve HTTP (false for `verivault worker`). */
@@ -16,6 +17,8 @@ export interface StartOptions {
 export interface Running { platform: Platform; app?: FastifyInstance; url?: string; stop(): Promise<void> }
 
 const MAINTENANCE_EVERY_MS = 10 * 60_000
+/** Finished jobs are kept this long for their results and history. */
+const JOB_RETENTION_DAYS = 30
 
 /** Starts VeriVault: migrate, bootstrap on first run, HTTP, workers; stops cleanly on SIGINT/SIGTERM. */
 export async function startServer(config: Config, opts: StartOptions = {}): Promise<Running> {
@@ -40,11 +43,17 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     log.info({ url, workers: opts.workers !== false }, 'VeriVault listening')
   }
 
+  if (opts.http === false) registerJobs(platform)   // `verivault worker` never builds the HTTP app
   let maintenance: NodeJS.Timeout | undefined
   if (opts.workers !== false) {
+    await platform.jobs.start({ concurrency: config.JOBS_CONCURRENCY })
+    log.info({ concurrency: config.JOBS_CONCURRENCY, mode: config.REDIS_URL ? 'bullmq' : 'in-process' }, 'job workers started')
     const purge = async () => {
-      const [nonces, keys] = await Promise.all([platform.nonces.purgeExpired(), platform.idempotency.purgeExpired()])
-      if (nonces + keys > 0) log.info({ nonces, idempotency_keys: keys }, 'purged expired entries')
+      const [nonces, keys, jobs] = await Promise.all([
+        platform.nonces.purgeExpired(), platform.idempotency.purgeExpired(),
+        purgeFinishedJobs(platform.db, new Date(Date.now() - JOB_RETENTION_DAYS * 86_400_000)),
+      ])
+      if (nonces + keys + Number(jobs) > 0) log.info({ nonces, idempotency_keys: keys, jobs }, 'purged expired entries')
     }
     maintenance = setInterval(() => { purge().catch((err: unknown) => log.warn({ err }, 'maintenance failed')) }, MAINTENANCE_EVERY_MS)
     maintenance.unref()
@@ -55,6 +64,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     stopping ??= (async () => {
       if (maintenance) clearInterval(maintenance)
       if (app) await app.close()
+      // Running jobs get most of a typical 30 s termination grace period; unfinished ones resume elsewhere.
+      await platform.jobs.stop({ timeoutMs: 25_000 })
       await platform.close()
     })()
     return stopping

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
-import { sql, type Transaction } from 'kysely'
-import type { Database, DB } from './db/database.js'
+import { sql, type RawBuilder } from 'kysely'
+import type { Database } from './db/database.js'
 import { canonicalJson } from './util/canonical-json.js'
 import { GroupCommitter } from './util/group-commit.js'
 
@@ -36,45 +36,117 @@ export function auditHash(prevHash: string, row: Omit<ChainedRow, 'hash' | 'prev
   return createHash('sha256').update(prevHash).update('\n').update(body).digest('hex')
 }
 
+/** The chain tip of one tenant. */
+interface Head { seq: number; hash: string }
+
+/** Column list and record type shared by every statement that appends audit rows. */
+const AUDIT_COLUMNS = sql`tenant_id, seq, occurred_at, action, outcome, actor_type, actor_id, resource_type, resource_id, request_id, details, prev_hash, hash`
+const AUDIT_RECORD = sql`x(tenant_id uuid, seq bigint, occurred_at timestamptz, action text, outcome text, actor_type text, actor_id text,
+  resource_type text, resource_id text, request_id text, details jsonb, prev_hash text, hash text)`
+
 /**
- * Appends entries to their tenants' chains inside the caller's transaction, set-based: lock the chain heads,
- * compute the links in order, insert all rows in one statement, move the heads.
+ * Appends hash-chained entries with optimistic concurrency, so a writer needs no lock round trip to the
+ * database: the tips of the chains are cached in-process and the new rows are computed on them. If another process
+ * appended first, the insert hits the (tenant_id, seq) primary key (waiting for that process to commit), the
+ * transaction rolls back as a whole, and it is retried on fresh tips.
  */
-export async function appendAuditEntries(trx: Transaction<DB>, entries: AuditEntry[]): Promise<void> {
-  if (entries.length === 0) return
-  const tenants = [...new Set(entries.map((e) => e.tenantId))].sort()
-  await sql`insert into audit_heads (tenant_id, seq, hash)
-            select t, 0, ${GENESIS_HASH} from unnest(${tenants}::uuid[]) as t
-            on conflict (tenant_id) do nothing`.execute(trx)
-  const heads = await sql<{ tenant_id: string; seq: number; hash: string }>`
-    select tenant_id, seq, hash from audit_heads where tenant_id = any(${tenants}::uuid[]) order by tenant_id for update`.execute(trx)
-  const tip = new Map(heads.rows.map((h) => [h.tenant_id, { seq: Number(h.seq), hash: h.hash }]))
-  const rows: ChainedRow[] = []
-  const now = new Date()
-  for (const e of entries) {
-    const head = tip.get(e.tenantId)!
-    const base = {
-      tenant_id: e.tenantId, seq: head.seq + 1, occurred_at: e.occurredAt ?? now, action: e.action, outcome: e.outcome,
-      actor_type: e.actorType, actor_id: e.actorId ?? null, resource_type: e.resourceType ?? null,
-      resource_id: e.resourceId ?? null, request_id: e.requestId ?? null,
-      details: JSON.parse(canonicalJson(e.details ?? {})) as Record<string, unknown>,
-    }
-    const hash = auditHash(head.hash, base)
-    rows.push({ ...base, prev_hash: head.hash, hash })
-    tip.set(e.tenantId, { seq: base.seq, hash })
+export function createAuditChain(db: Database) {
+  const heads = new Map<string, Head>()
+  let tail: Promise<unknown> = Promise.resolve()
+
+  /** Reads missing tips through the caller's connection (PGlite has only one). */
+  async function loadHeads(conn: Database, tenants: string[]) {
+    const missing = tenants.filter((t) => !heads.has(t))
+    if (missing.length === 0) return
+    const rows = await conn.selectFrom('audit_heads').select(['tenant_id', 'seq', 'hash']).where('tenant_id', 'in', missing).execute()
+    for (const t of missing) heads.set(t, { seq: 0, hash: GENESIS_HASH })
+    for (const r of rows) heads.set(r.tenant_id, { seq: Number(r.seq), hash: r.hash })
   }
-  const payload = JSON.stringify(rows.map((r) => ({ ...r, occurred_at: r.occurred_at.toISOString() })))
-  await sql`insert into audit_log (tenant_id, seq, occurred_at, action, outcome, actor_type, actor_id, resource_type,
-                                   resource_id, request_id, details, prev_hash, hash)
-            select tenant_id, seq, occurred_at, action, outcome, actor_type, actor_id, resource_type, resource_id,
-                   request_id, details, prev_hash, hash
-            from jsonb_to_recordset(${payload}::jsonb) as x(tenant_id uuid, seq bigint, occurred_at timestamptz,
-              action text, outcome text, actor_type text, actor_id text, resource_type text, resource_id text,
-              request_id text, details jsonb, prev_hash text, hash text)`.execute(trx)
-  const newHeads = JSON.stringify([...tip].map(([tenant_id, h]) => ({ tenant_id, seq: h.seq, hash: h.hash })))
-  await sql`update audit_heads h set seq = x.seq, hash = x.hash
-            from jsonb_to_recordset(${newHeads}::jsonb) as x(tenant_id uuid, seq bigint, hash text)
-            where h.tenant_id = x.tenant_id`.execute(trx)
+
+  function chain(entries: AuditEntry[]): { rows: ChainedRow[]; tips: Map<string, Head> } {
+    const tips = new Map<string, Head>()
+    const rows: ChainedRow[] = []
+    const now = new Date()
+    for (const e of entries) {
+      const head = tips.get(e.tenantId) ?? heads.get(e.tenantId)!
+      const base = {
+        tenant_id: e.tenantId, seq: head.seq + 1, occurred_at: e.occurredAt ?? now, action: e.action, outcome: e.outcome,
+        actor_type: e.actorType, actor_id: e.actorId ?? null, resource_type: e.resourceType ?? null,
+        resource_id: e.resourceId ?? null, request_id: e.requestId ?? null,
+        details: JSON.parse(canonicalJson(e.details ?? {})) as Record<string, unknown>,
+      }
+      const hash = auditHash(head.hash, base)
+      rows.push({ ...base, prev_hash: head.hash, hash })
+      tips.set(e.tenantId, { seq: base.seq, hash })
+    }
+    return { rows, tips }
+  }
+
+  /** CTEs that insert the rows and move the tips; to be placed in the caller's WITH clause. */
+  function ctes(rows: ChainedRow[], tips: Map<string, Head>): RawBuilder<unknown>[] {
+    if (rows.length === 0) return []
+    const payload = JSON.stringify(rows.map((r) => ({ ...r, occurred_at: r.occurred_at.toISOString() })))
+    const newHeads = JSON.stringify([...tips].map(([tenant_id, h]) => ({ tenant_id, seq: h.seq, hash: h.hash })))
+    return [
+      sql`audit_rows as (insert into audit_log (${AUDIT_COLUMNS}) select ${AUDIT_COLUMNS} from jsonb_to_recordset(${payload}::jsonb) as ${AUDIT_RECORD} returning 1)`,
+      sql`audit_tips as (insert into audit_heads (tenant_id, seq, hash)
+            select tenant_id, seq, hash from jsonb_to_recordset(${newHeads}::jsonb) as x(tenant_id uuid, seq bigint, hash text)
+            on conflict (tenant_id) do update set seq = excluded.seq, hash = excluded.hash returning 1)`,
+    ]
+  }
+
+  /** Runs fn while holding the in-process chain lock (appends of this process never race each other). */
+  function locked<T>(fn: () => Promise<T>): Promise<T> {
+    const result = tail.then(fn, fn)
+    tail = result.catch(() => undefined)
+    return result
+  }
+
+  const isChainConflict = (err: unknown) => (err as { code?: string }).code === '23505'
+    && /audit_log_pkey/.test(String((err as { constraint?: string }).constraint ?? (err as Error).message))
+
+  return {
+    /**
+     * One transaction: `data` (the caller's writes, run concurrently with other transactions), then the audit
+     * entries appended on the cached chain tips and COMMIT, under the chain lock. The lock covers only the audit
+     * statement and the commit, so data statements of concurrent groups overlap. A conflicting append by another
+     * process rolls the whole transaction back and it is retried on fresh tips.
+     */
+    async transact(entries: AuditEntry[], data: (conn: Database) => Promise<void>): Promise<void> {
+      const tenants = [...new Set(entries.map((e) => e.tenantId))]
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await db.connection().execute(async (conn) => {
+            await sql`begin`.execute(conn)
+            try {
+              await data(conn)
+              await locked(async () => {
+                await loadHeads(conn, tenants)
+                const { rows, tips } = chain(entries)
+                await executeCtes(conn, ctes(rows, tips))
+                await sql`commit`.execute(conn)
+                for (const [t, h] of tips) heads.set(t, h)
+              })
+            } catch (err) {
+              await sql`rollback`.execute(conn).catch(() => undefined)
+              throw err
+            }
+          })
+          return
+        } catch (err) {
+          for (const t of tenants) heads.delete(t)
+          if (!isChainConflict(err) || attempt >= 20) throw err
+        }
+      }
+    },
+  }
+}
+export type AuditChain = ReturnType<typeof createAuditChain>
+
+/** One statement: `with <ctes> select 1`. */
+export async function executeCtes(db: Database, ctes: RawBuilder<unknown>[]): Promise<void> {
+  if (ctes.length === 0) return
+  await sql`with ${sql.join(ctes, sql`, `)} select 1`.execute(db)
 }
 
 export interface AuditVerifyResult {
@@ -90,15 +162,19 @@ export interface AuditService {
   record(...entries: AuditEntry[]): Promise<void>
   verify(tenantId: string): Promise<AuditVerifyResult>
   drain(): Promise<void>
+  /** The process's chain writer, for modules that append audit entries in the same statement as their data. */
+  readonly chain: AuditChain
 }
 
 export function createAuditService(db: Database): AuditService {
+  const chain = createAuditChain(db)
   const committer = new GroupCommitter<AuditEntry[], void>(async (groups) => {
-    await db.transaction().execute((trx) => appendAuditEntries(trx, groups.flat()))
+    await chain.transact(groups.flat(), async () => {})
     return groups.map(() => undefined)
   }, { maxUnits: 1000 })
 
   return {
+    chain,
     async record(...entries) { await committer.submit(entries) },
     drain: () => committer.drain(),
     async verify(tenantId) {

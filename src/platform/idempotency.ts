@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto'
-import { sql, type Transaction } from 'kysely'
-import type { Database, DB } from './db/database.js'
+import { sql, type RawBuilder } from 'kysely'
+import type { Database } from './db/database.js'
 import { AppError, ConflictError, ValidationError } from './errors.js'
 import { canonicalJson } from './util/canonical-json.js'
 
 /**
  * Idempotency-Key with Stripe's semantics, for any POST: keys up to 255 characters, scoped per tenant and
  * endpoint, kept for VV_IDEMPOTENCY_TTL_HOURS. The first request claims the key (a row in state in_progress);
- * its response is stored in the same transaction as its writes, then replayed for the same key and body.
+ * its response is stored in the same statement as its writes, then replayed for the same key and body.
  * A different body → 409 idempotency_conflict; the same key while the first is still running → 409
  * idempotency_in_progress. Requests rejected before execution (auth, validation) claim nothing.
  */
@@ -80,13 +80,14 @@ export function createIdempotencyService(db: Database, ttlHours: number) {
 }
 export type IdempotencyService = ReturnType<typeof createIdempotencyService>
 
-/** Stores completed responses inside the caller's transaction (one statement for many). */
-export async function completeIdempotency(trx: Transaction<DB>, completions: Completion[]): Promise<void> {
-  if (completions.length === 0) return
+/** A CTE storing completed responses, for the caller's single write statement (one CTE for many). */
+export function idempotencyCompletionCte(completions: Completion[]): RawBuilder<unknown> | undefined {
+  if (completions.length === 0) return undefined
   const rows = JSON.stringify(completions.map((c) => ({
     tenant_id: c.tenantId, endpoint: c.endpoint, key: c.key, status: c.response.status, body: c.response.body, headers: c.response.headers,
   })))
-  await sql`update idempotency_keys k set state = 'completed', response_status = x.status, response_body = x.body, response_headers = x.headers
-            from jsonb_to_recordset(${rows}::jsonb) as x(tenant_id uuid, endpoint text, key text, status int, body text, headers jsonb)
-            where k.tenant_id = x.tenant_id and k.endpoint = x.endpoint and k.key = x.key`.execute(trx)
+  return sql`idempotency_done as (
+    update idempotency_keys k set state = 'completed', response_status = x.status, response_body = x.body, response_headers = x.headers
+    from jsonb_to_recordset(${rows}::jsonb) as x(tenant_id uuid, endpoint text, key text, status int, body text, headers jsonb)
+    where k.tenant_id = x.tenant_id and k.endpoint = x.endpoint and k.key = x.key returning 1)`
 }

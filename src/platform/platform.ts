@@ -14,6 +14,7 @@ import { createNonceStore, type NonceStore } from './nonces.js'
 import { createIdempotencyService, type IdempotencyService } from './idempotency.js'
 import { createSecretBox, resolveEncryptionKey, type SecretBox } from './crypto/secret-box.js'
 import { createHttpClient, type HttpClient } from './http-client/index.js'
+import { createJobQueue, type JobQueue } from './jobs/index.js'
 
 /**
  * Every shared service, built once per process from the config. Modules receive the parts they need;
@@ -36,6 +37,8 @@ export interface Platform {
   readonly secrets: SecretBox
   /** The one outbound HTTP client: SSRF guard, timeouts, retries honouring Retry-After, per-host limits. */
   readonly http: HttpClient
+  /** Durable jobs: BullMQ with VV_REDIS_URL, in-process otherwise; state rows in Postgres either way. */
+  readonly jobs: JobQueue
   /** Hooks run by close(), last registered first. */
   onClose(fn: () => Promise<void> | void): void
   close(): Promise<void>
@@ -84,11 +87,14 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
   const authenticator = createAuthenticator(identity, tokens)
   closers.push(() => authenticator.close())
   closers.push(() => audit.drain())
+  // Closed before the audit drain and the database (closers run last-registered first).
+  const jobs = createJobQueue(database.db, { redisUrl: config.REDIS_URL, logger: logger.child({ component: 'jobs' }) })
+  closers.push(() => jobs.stop())
   const nonces = createNonceStore(database.db, redis)
   const idempotency = createIdempotencyService(database.db, config.IDEMPOTENCY_TTL_HOURS)
 
   return {
-    config, database, db: database.db, logger, metrics, audit, identity, tokens, authenticator, nonces, idempotency, redis, secrets, http,
+    config, database, db: database.db, logger, metrics, audit, identity, tokens, authenticator, nonces, idempotency, redis, secrets, http, jobs,
     onClose(fn) { closers.push(fn) },
     async close() {
       for (const fn of closers.splice(0).reverse()) {

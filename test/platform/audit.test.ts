@@ -25,6 +25,18 @@ describe('audit trail', () => {
     expect(api.json().data).toEqual({ ok: true, entries: 6, broken_at: null })
   })
 
+  it('keeps one valid chain when two processes append to the same tenant (optimistic append, retried on conflict)', async () => {
+    const shared = await createTenant(t.platform)
+    const other = await createTestApp()
+    try {
+      const writers = [t.platform.audit, other.platform.audit]
+      // Interleave: each process's cached tip goes stale every time the other one appends.
+      await Promise.all(Array.from({ length: 40 }, (_, i) => writers[i % 2]!.record({ tenantId: shared.id, action: 'test.append', outcome: 'success', actorType: 'system', details: { i } })))
+      for (let i = 0; i < 6; i++) await writers[i % 2]!.record({ tenantId: shared.id, action: 'test.append', outcome: 'success', actorType: 'system', details: { i: 100 + i } })
+      expect(await t.platform.audit.verify(shared.id)).toEqual({ tenantId: shared.id, entries: 46, ok: true })
+    } finally { await other.close() }
+  })
+
   it('is append-only: UPDATE and DELETE are refused by the database', async () => {
     await expect(sql`update audit_log set action = 'x' where tenant_id = ${tenant.id}`.execute(t.platform.db)).rejects.toThrow(/append-only/)
     await expect(sql`delete from audit_log where tenant_id = ${tenant.id}`.execute(t.platform.db)).rejects.toThrow(/append-only/)

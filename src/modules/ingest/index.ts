@@ -18,7 +18,7 @@ export const ingestModule: Module = {
     const { platform } = app
     const { config } = platform
     const service = createIngestService({
-      repository: ingestRepository(platform.db),
+      repository: ingestRepository(platform.db, platform.audit.chain),
       idempotency: platform.idempotency,
       nonces: platform.nonces,
       audit: platform.audit,
@@ -29,7 +29,6 @@ export const ingestModule: Module = {
         signatureSecret: config.SPECTRASTRIKE_SIGNATURE_SECRET,
         signatureSkewSeconds: config.SPECTRASTRIKE_SIGNATURE_SKEW_SECONDS,
       },
-      flushConcurrency: platform.database.kind === 'postgres' ? 2 : 1,
     })
     platform.onClose(() => service.drain())
     await app.register(ingestRoutes, { prefix: INGEST_PREFIX, service })

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto'
-import { sql } from 'kysely'
-import { appendAuditEntries, type AuditEntry } from '../../platform/audit.js'
+import { sql, type RawBuilder } from 'kysely'
+import { executeCtes, type AuditChain, type AuditEntry } from '../../platform/audit.js'
 import type { Database } from '../../platform/db/database.js'
-import { completeIdempotency, type Completion } from '../../platform/idempotency.js'
+import { idempotencyCompletionCte, type Completion } from '../../platform/idempotency.js'
 import { SEVERITY_RANK } from '../findings/severity.js'
 import type { NormalizedEvent, NormalizedFinding } from './ingest.items.js'
 import type { ItemResult } from './ingest.schemas.js'
@@ -30,87 +30,89 @@ export function findingFingerprint(findingId: string): string {
   return createHash('sha256').update(`${SOURCE}\n${findingId}`).digest('hex')
 }
 
-export function ingestRepository(db: Database) {
+export function ingestRepository(db: Database, chain: AuditChain) {
   return {
     /**
-     * Writes a group of requests set-based: one statement each for events, assets+findings, request records,
-     * audit chain, idempotency results — however many requests and items the group holds.
+     * Writes a group of requests in one transaction of two statements however many requests and items it holds:
+     * the data (events, assets and findings, request records, idempotency results) as data-modifying CTEs, then the
+     * audit entries. Everything commits or rolls back together.
      */
     async writeUnits(units: IngestUnit[]): Promise<void> {
-      await db.transaction().execute(async (trx) => {
-        const events = units.flatMap((u) => u.events.map((e) => ({
-          tenant_id: u.tenantId, event_id: e.event_id, source_system: e.source_system, event_type: e.event_type,
-          occurred_at: e.occurred_at, severity: e.severity, severity_rank: SEVERITY_RANK[e.severity], asset_ref: e.asset_ref,
-          message: e.message, metadata: e.metadata, request_id: u.requestId,
-        })))
-        if (events.length > 0) {
-          await sql`insert into events (tenant_id, event_id, source, source_system, event_type, occurred_at, severity, severity_rank,
-                                        asset_ref, message, metadata, request_id)
-            select tenant_id, event_id, ${SOURCE}, source_system, event_type, occurred_at, severity, severity_rank, asset_ref, message,
-                   metadata, request_id
-            from jsonb_to_recordset(${JSON.stringify(events)}::jsonb) as x(tenant_id uuid, event_id text, source_system text,
-              event_type text, occurred_at timestamptz, severity text, severity_rank smallint, asset_ref text, message text,
-              metadata jsonb, request_id uuid)
-            on conflict (tenant_id, event_id) do nothing`.execute(trx)
-        }
+      const ctes: RawBuilder<unknown>[] = []
+      const events = units.flatMap((u) => u.events.map((e) => ({
+        tenant_id: u.tenantId, event_id: e.event_id, source_system: e.source_system, event_type: e.event_type,
+        occurred_at: e.occurred_at, severity: e.severity, severity_rank: SEVERITY_RANK[e.severity], asset_ref: e.asset_ref,
+        message: e.message, metadata: e.metadata, request_id: u.requestId,
+      })))
+      if (events.length > 0) {
+        ctes.push(sql`new_events as (
+          insert into events (tenant_id, event_id, source, source_system, event_type, occurred_at, severity, severity_rank,
+                              asset_ref, message, metadata, request_id)
+          select tenant_id, event_id, ${SOURCE}, source_system, event_type, occurred_at, severity, severity_rank, asset_ref, message,
+                 metadata, request_id
+          from jsonb_to_recordset(${JSON.stringify(events)}::jsonb) as x(tenant_id uuid, event_id text, source_system text,
+            event_type text, occurred_at timestamptz, severity text, severity_rank smallint, asset_ref text, message text,
+            metadata jsonb, request_id uuid)
+          on conflict (tenant_id, event_id) do nothing returning 1)`)
+      }
 
-        // Findings: the last report of a fingerprint within the group wins (ON CONFLICT may touch a row once).
-        const byFingerprint = new Map<string, Record<string, unknown>>()
-        for (const u of units) {
-          for (const f of u.findings) {
-            const fingerprint = findingFingerprint(f.finding_id)
-            byFingerprint.set(`${u.tenantId}|${fingerprint}`, {
-              tenant_id: u.tenantId, fingerprint, external_id: f.finding_id, title: f.title, description: f.description,
-              severity: f.severity, severity_rank: SEVERITY_RANK[f.severity], status: f.status, asset_ref: f.asset_ref,
-              recommendation: f.recommendation, metadata: f.metadata,
-              first_seen: f.first_seen, last_seen: f.last_seen ?? f.first_seen,
-            })
-          }
+      // Findings: the last report of a fingerprint within the group wins (ON CONFLICT may touch a row once).
+      const byFingerprint = new Map<string, Record<string, unknown>>()
+      for (const u of units) {
+        for (const f of u.findings) {
+          const fingerprint = findingFingerprint(f.finding_id)
+          byFingerprint.set(`${u.tenantId}|${fingerprint}`, {
+            tenant_id: u.tenantId, fingerprint, external_id: f.finding_id, title: f.title, description: f.description,
+            severity: f.severity, severity_rank: SEVERITY_RANK[f.severity], status: f.status, asset_ref: f.asset_ref,
+            recommendation: f.recommendation, metadata: f.metadata, first_seen: f.first_seen, last_seen: f.last_seen ?? f.first_seen,
+          })
         }
-        if (byFingerprint.size > 0) {
-          const findings = JSON.stringify([...byFingerprint.values()])
-          // One statement: upsert the assets the findings name, then the findings linked to them.
-          await sql`
-            with x as (
-              select * from jsonb_to_recordset(${findings}::jsonb) as x(tenant_id uuid, fingerprint text, external_id text, title text,
-                description text, severity text, severity_rank smallint, status text, asset_ref text, recommendation text,
-                metadata jsonb, first_seen timestamptz, last_seen timestamptz)
-            ),
-            a as (
-              insert into assets (tenant_id, ref, type, name, first_seen, last_seen)
-              select tenant_id, asset_ref, 'host', asset_ref, min(first_seen), max(last_seen)
-              from x where asset_ref is not null group by tenant_id, asset_ref
-              on conflict (tenant_id, ref) do update set
-                first_seen = least(assets.first_seen, excluded.first_seen),
-                last_seen = greatest(assets.last_seen, excluded.last_seen), updated_at = now()
-              returning id, tenant_id, ref
-            )
+      }
+      if (byFingerprint.size > 0) {
+        ctes.push(
+          sql`finding_rows as (
+            select * from jsonb_to_recordset(${JSON.stringify([...byFingerprint.values()])}::jsonb) as x(tenant_id uuid, fingerprint text,
+              external_id text, title text, description text, severity text, severity_rank smallint, status text, asset_ref text,
+              recommendation text, metadata jsonb, first_seen timestamptz, last_seen timestamptz))`,
+          sql`finding_assets as (
+            insert into assets (tenant_id, ref, type, name, first_seen, last_seen)
+            select tenant_id, asset_ref, 'host', asset_ref, min(first_seen), max(last_seen)
+            from finding_rows where asset_ref is not null group by tenant_id, asset_ref
+            on conflict (tenant_id, ref) do update set
+              first_seen = least(assets.first_seen, excluded.first_seen),
+              last_seen = greatest(assets.last_seen, excluded.last_seen), updated_at = now()
+            returning id, tenant_id, ref)`,
+          sql`upserted_findings as (
             insert into findings (tenant_id, fingerprint, source, external_id, title, description, severity, severity_rank, status,
                                   asset_id, asset_ref, recommendation, metadata, first_seen, last_seen)
             select x.tenant_id, x.fingerprint, ${SOURCE}, x.external_id, x.title, x.description, x.severity, x.severity_rank, x.status,
                    a.id, x.asset_ref, x.recommendation, x.metadata, x.first_seen, x.last_seen
-            from x left join a on a.tenant_id = x.tenant_id and a.ref = x.asset_ref
+            from finding_rows x left join finding_assets a on a.tenant_id = x.tenant_id and a.ref = x.asset_ref
             on conflict (tenant_id, fingerprint) do update set
               title = excluded.title, description = excluded.description, severity = excluded.severity,
               severity_rank = excluded.severity_rank, status = excluded.status, asset_id = excluded.asset_id,
               asset_ref = excluded.asset_ref, recommendation = excluded.recommendation, metadata = excluded.metadata,
               first_seen = least(findings.first_seen, excluded.first_seen),
               last_seen = greatest(findings.last_seen, excluded.last_seen),
-              occurrences = findings.occurrences + 1, updated_at = now()`.execute(trx)
-        }
+              occurrences = findings.occurrences + 1, updated_at = now()
+            returning 1)`,
+        )
+      }
 
-        const requests = JSON.stringify(units.map((u) => ({
-          request_id: u.requestId, tenant_id: u.tenantId, endpoint: u.endpoint, status: u.status, total: u.total,
-          accepted: u.accepted, failed: u.failedItems.length, failed_items: u.failedItems, at: u.receivedAt.toISOString(),
-        })))
-        await sql`insert into ingest_requests (request_id, tenant_id, endpoint, status, total, accepted, failed, failed_items, created_at, updated_at)
-          select request_id, tenant_id, endpoint, status, total, accepted, failed, failed_items, at, at
-          from jsonb_to_recordset(${requests}::jsonb) as x(request_id uuid, tenant_id uuid, endpoint text, status text, total int,
-            accepted int, failed int, failed_items jsonb, at timestamptz)`.execute(trx)
+      const requests = JSON.stringify(units.map((u) => ({
+        request_id: u.requestId, tenant_id: u.tenantId, endpoint: u.endpoint, status: u.status, total: u.total,
+        accepted: u.accepted, failed: u.failedItems.length, failed_items: u.failedItems, at: u.receivedAt.toISOString(),
+      })))
+      ctes.push(sql`new_requests as (
+        insert into ingest_requests (request_id, tenant_id, endpoint, status, total, accepted, failed, failed_items, created_at, updated_at)
+        select request_id, tenant_id, endpoint, status, total, accepted, failed, failed_items, at, at
+        from jsonb_to_recordset(${requests}::jsonb) as x(request_id uuid, tenant_id uuid, endpoint text, status text, total int,
+          accepted int, failed int, failed_items jsonb, at timestamptz)
+        returning 1)`)
+      const done = idempotencyCompletionCte(units.flatMap((u) => (u.idempotency ? [u.idempotency] : [])))
+      if (done) ctes.push(done)
 
-        await appendAuditEntries(trx, units.flatMap((u) => u.audit))
-        await completeIdempotency(trx, units.flatMap((u) => (u.idempotency ? [u.idempotency] : [])))
-      })
+      await chain.transact(units.flatMap((u) => u.audit), (conn) => executeCtes(conn, ctes))
     },
 
     async findRequest(tenantId: string, requestId: string) {

@@ -43,8 +43,6 @@ export interface IngestDeps {
   metrics: Metrics
   logger: Logger
   settings: IngestSettings
-  /** Database flushes that may overlap (more than one helps over a network). */
-  flushConcurrency?: number
 }
 
 const NIL_UUID = '00000000-0000-0000-0000-000000000000'
@@ -65,7 +63,8 @@ export function createIngestService(deps: IngestDeps) {
     return units.map(() => undefined)
   }, {
     maxUnits: 1000,
-    concurrency: deps.flushConcurrency ?? 1,
+    // Several groups in flight: their data statements run in parallel; only the audit append is serialised.
+    concurrency: 4,
     weigh: (u) => (u as IngestUnit).events.length + (u as IngestUnit).findings.length + 1,
     maxWeight: 5000,
   })

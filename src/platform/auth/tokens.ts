@@ -1,3 +1,4 @@
+import { createSecretKey } from 'node:crypto'
 import { createRemoteJWKSet, decodeProtectedHeader, errors as joseErrors, jwtVerify, SignJWT, type JWTPayload } from 'jose'
 import { UnauthorizedError } from '../errors.js'
 
@@ -26,7 +27,11 @@ export interface TokenServiceOptions {
 export interface IssueOptions { sub: string; tenantId: string; role: string; tier?: string | undefined; ttlSeconds?: number | undefined }
 
 export function createTokenService(opts: TokenServiceOptions) {
-  const key = new TextEncoder().encode(opts.secret)
+  // A KeyObject made once: handing jose raw bytes makes it import a key on every verify.
+  const key = createSecretKey(Buffer.from(opts.secret, 'utf8'))
+  // Verified tokens are remembered until they expire (at most a minute), so a client reusing its token costs a map lookup.
+  const verified = new Map<string, { claims: TokenClaims; until: number }>()
+  const VERIFIED_MAX = 10_000
   const jwks = opts.jwksUrl ? createRemoteJWKSet(new URL(opts.jwksUrl)) : undefined
 
   function claimsOf(payload: JWTPayload, external: boolean): TokenClaims {
@@ -53,7 +58,18 @@ export function createTokenService(opts: TokenServiceOptions) {
     },
     /** Verifies signature, algorithm, issuer, audience and expiry. Throws UnauthorizedError with the reason. */
     async verify(token: string): Promise<TokenClaims> {
-      let alg: string | undefined
+      const cached = verified.get(token)
+      if (cached && cached.until > Date.now()) return cached.claims
+      const claims = await verifyUncached(token)
+      if (verified.size >= VERIFIED_MAX) verified.delete(verified.keys().next().value!)
+      verified.set(token, { claims, until: Math.min(claims.exp * 1000, Date.now() + 60_000) })
+      return claims
+    },
+  }
+
+  async function verifyUncached(token: string): Promise<TokenClaims> {
+    let alg: string | undefined
+    {
       try {
         alg = decodeProtectedHeader(token).alg
       } catch {
@@ -77,7 +93,7 @@ export function createTokenService(opts: TokenServiceOptions) {
         throw new UnauthorizedError('Invalid token', 'invalid_token')
       }
       throw new UnauthorizedError(`Token algorithm "${alg ?? 'none'}" is not accepted`, 'invalid_token')
-    },
+    }
   }
 }
 export type TokenService = ReturnType<typeof createTokenService>

@@ -71,10 +71,10 @@ export async function createServer(platform: Platform, opts: ServerOptions = {})
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const appError = toAppError(error, bodyLimit)
     if (appError) {
-      if (appError.statusCode >= 500) request.log.error({ err: error }, 'request failed')
+      if (appError.statusCode >= 500) request.log.error({ err: error, tenant_id: request.principal?.tenantId }, 'request failed')
       return render(appError, request, reply)
     }
-    request.log.error({ err: error }, 'unhandled error')
+    request.log.error({ err: error, tenant_id: request.principal?.tenantId }, 'unhandled error')
     return render(new AppError(500, 'internal_error', 'Internal server error'), request, reply)
   })
 
@@ -111,7 +111,6 @@ export async function createServer(platform: Platform, opts: ServerOptions = {})
       throw err
     }
     const p = request.principal
-    request.log = request.log.child({ tenant_id: p.tenantId })
     if (!can(p.role, auth.permission)) {
       authFailed.inc({ endpoint, reason: 'forbidden' })
       await platform.audit.record({
