@@ -59,7 +59,12 @@ export function buildCli(): Command {
 
   program.command('worker')
     .description('Run job workers only (scale-out with VV_DATABASE_URL and VV_REDIS_URL)')
-    .action(async () => { await startServer(config(), { workers: true, http: false }) })
+    .action(async () => {
+      const c = config()
+      // The embedded database belongs to one process, which runs its own workers (`serve`).
+      if (c.embedded) throw new ConfigError('VV_DATABASE_URL', 'is required by `verivault worker`; with the embedded database `verivault serve` runs the workers itself')
+      await startServer(c, { workers: true, http: false })
+    })
 
   program.command('migrate')
     .description('Apply pending database migrations and exit')

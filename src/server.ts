@@ -47,7 +47,6 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   let maintenance: NodeJS.Timeout | undefined
   if (opts.workers !== false) {
     await platform.jobs.start({ concurrency: config.JOBS_CONCURRENCY })
-    log.info({ concurrency: config.JOBS_CONCURRENCY, mode: config.REDIS_URL ? 'bullmq' : 'in-process' }, 'job workers started')
     const purge = async () => {
       const [nonces, keys, jobs] = await Promise.all([
         platform.nonces.purgeExpired(), platform.idempotency.purgeExpired(),
