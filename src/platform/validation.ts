@@ -4,7 +4,8 @@ import type { FieldError } from './errors.js'
 
 interface RawError { keyword: string; instancePath: string; params: Record<string, unknown>; message: string }
 
-function pathOf(instancePath: string, prefix: string): string {
+/** `/items/2/title` → `items[2].title`, under an optional prefix. */
+export function pathOf(instancePath: string, prefix = ''): string {
   const p = instancePath.split('/').filter(Boolean).map((s) => (/^\d+$/.test(s) ? `[${s}]` : `.${s}`)).join('')
   return `${prefix}${p}`.replace(/^\./, '')
 }

@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
+import { pathOf } from '../validation.js'
 import { AppError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError, type FieldError } from '../errors.js'
 
 /**
@@ -24,14 +25,12 @@ interface FastifyLikeError {
   validationContext?: string
 }
 
-/** Maps validation output (Ajv or TypeBox) to field errors with readable paths such as `severity` or `[2].title`. */
+/** Maps Fastify's (Ajv's) validation output to field errors with readable paths such as `severity` or `[2].title`. */
 export function fieldErrorsFrom(errors: { instancePath?: string; message?: string; params?: Record<string, unknown>; keyword?: string }[], context = ''): FieldError[] {
   return errors.map((e) => {
-    let path = (e.instancePath ?? '').split('/').filter(Boolean).map((s) => (/^\d+$/.test(s) ? `[${s}]` : `.${s}`)).join('').replace(/^\./, '')
+    let path = pathOf(e.instancePath ?? '')
     const params = e.params ?? {}
     if (e.keyword === 'required' && typeof params.missingProperty === 'string') path = path ? `${path}.${params.missingProperty}` : params.missingProperty
-    if (e.keyword === 'required' && Array.isArray(params.requiredProperties)) path = [path, ...params.requiredProperties as string[]].filter(Boolean).join('.')
-    if (e.keyword === 'additionalProperties' && Array.isArray(params.additionalProperties)) path = [path, ...params.additionalProperties as string[]].filter(Boolean).join('.')
     if (e.keyword === 'additionalProperties' && typeof params.additionalProperty === 'string') path = [path, params.additionalProperty].filter(Boolean).join('.')
     const message = e.keyword === 'additionalProperties' ? 'is not an allowed field' : (e.message ?? 'is invalid')
     return { field: path || context || '(body)', message }
