@@ -11,10 +11,14 @@ export function createMetrics() {
     name: 'http_request_duration_seconds', help: 'HTTP request duration', labelNames: ['method', 'route'] as const,
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [registry],
   })
+  const authFailed = new Counter({
+    name: 'auth_failed', help: 'Requests rejected by authentication, permission or request-signature checks', labelNames: ['endpoint', 'reason'] as const, registers: [registry],
+  })
   return {
     registry,
     httpRequests,
     httpDuration,
+    authFailed,
     /** A counter, created once per registry; later calls with the same name return the first. */
     counter<L extends string>(cfg: Omit<CounterConfiguration<L>, 'registers'>): Counter<L> {
       return (registry.getSingleMetric(cfg.name) as Counter<L> | undefined) ?? new Counter({ ...cfg, registers: [registry] })

@@ -314,36 +314,38 @@ describe('http client: timeouts and cancellation', () => {
   })
 })
 
-describe('http client: limits', () => {
-  it('keeps at most perHostConcurrency requests in flight per host and queues the rest', async () => {
-    let inFlight = 0
-    let peak = 0
-    const s = await server(async (_req, res) => {
+/** A handler that answers after 40 ms and records the most requests it had in flight at once. */
+function concurrencyTracker() {
+  let inFlight = 0
+  const t = {
+    peak: 0,
+    handler: async (_req: unknown, res: Parameters<typeof sendJson>[0]) => {
       inFlight++
-      peak = Math.max(peak, inFlight)
+      t.peak = Math.max(t.peak, inFlight)
       await delay(40)
       inFlight--
       sendJson(res, 200, {})
-    })
+    },
+  }
+  return t
+}
+
+describe('http client: limits', () => {
+  it('keeps at most perHostConcurrency requests in flight per host and queues the rest', async () => {
+    const tracker = concurrencyTracker()
+    const s = await server(tracker.handler)
     const c = client({ perHostConcurrency: 2 })
     const results = await Promise.all(Array.from({ length: 7 }, () => c.request(s.url)))
     expect(results.every((r) => r.status === 200)).toBe(true)
-    expect(peak).toBe(2)
+    expect(tracker.peak).toBe(2)
   })
 
   it('limits each host separately', async () => {
-    let inFlight = 0
-    let peak = 0
-    const s = await server(async (_req, res) => {
-      inFlight++
-      peak = Math.max(peak, inFlight)
-      await delay(40)
-      inFlight--
-      sendJson(res, 200, {})
-    })
+    const tracker = concurrencyTracker()
+    const s = await server(tracker.handler)
     const c = client({ perHostConcurrency: 1, lookup: fakeDns({ 'a.vendor.test': '127.0.0.1', 'b.vendor.test': '127.0.0.1' }) })
     await Promise.all(['a', 'b', 'a', 'b', 'a', 'b'].map((h) => c.request(`http://${h}.vendor.test:${s.port}/`)))
-    expect(peak).toBe(2)
+    expect(tracker.peak).toBe(2)
   })
 
   it('refuses a response body over the size limit (declared or streamed)', async () => {

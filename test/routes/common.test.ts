@@ -1,5 +1,5 @@
 import { SignJWT } from 'jose'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { can, ROLES, type Permission, type Role } from '../../src/platform/auth/permissions.js'
 import type { RouteCatalogEntry } from '../../src/platform/http/types.js'
 import { createTenant, createTestApp, TEST_JWT_SECRET, type TestApp, type TestTenant } from '../helpers/app.js'

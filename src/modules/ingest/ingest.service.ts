@@ -54,7 +54,7 @@ export function createIngestService(deps: IngestDeps) {
     ingestTotal: metrics.counter({ name: 'ingest_total', help: 'SpectraStrike ingest requests executed (accepted, partial, failed batches and replays)', labelNames: ['endpoint', 'status'] }),
     ingestFailed: metrics.counter({ name: 'ingest_failed', help: 'SpectraStrike items that failed to ingest', labelNames: ['endpoint'] }),
     validationFailed: metrics.counter({ name: 'validation_failed', help: 'SpectraStrike requests or batch items rejected by validation', labelNames: ['endpoint'] }),
-    authFailed: metrics.counter({ name: 'auth_failed', help: 'Requests rejected by authentication or permission checks', labelNames: ['endpoint', 'reason'] }),
+    authFailed: metrics.authFailed,
     batchSize: metrics.histogram({ name: 'batch_size', help: 'Items per SpectraStrike batch request', labelNames: ['endpoint'], buckets: [1, 5, 10, 25, 50, 100, 250, 500, 1000] }),
   }
 

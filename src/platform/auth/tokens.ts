@@ -1,6 +1,7 @@
 import { createSecretKey } from 'node:crypto'
 import { createRemoteJWKSet, decodeProtectedHeader, errors as joseErrors, jwtVerify, SignJWT, type JWTPayload } from 'jose'
 import { UnauthorizedError } from '../errors.js'
+import { TtlCache } from '../util/ttl-cache.js'
 
 export const OWN_ISSUER = 'verivault'
 export const OWN_AUDIENCE = 'verivault'
@@ -30,8 +31,7 @@ export function createTokenService(opts: TokenServiceOptions) {
   // A KeyObject made once: handing jose raw bytes makes it import a key on every verify.
   const key = createSecretKey(Buffer.from(opts.secret, 'utf8'))
   // Verified tokens are remembered until they expire (at most a minute), so a client reusing its token costs a map lookup.
-  const verified = new Map<string, { claims: TokenClaims; until: number }>()
-  const VERIFIED_MAX = 10_000
+  const verified = new TtlCache<TokenClaims>(60_000)
   const jwks = opts.jwksUrl ? createRemoteJWKSet(new URL(opts.jwksUrl)) : undefined
 
   function claimsOf(payload: JWTPayload, external: boolean): TokenClaims {
@@ -59,10 +59,9 @@ export function createTokenService(opts: TokenServiceOptions) {
     /** Verifies signature, algorithm, issuer, audience and expiry. Throws UnauthorizedError with the reason. */
     async verify(token: string): Promise<TokenClaims> {
       const cached = verified.get(token)
-      if (cached && cached.until > Date.now()) return cached.claims
+      if (cached) return cached
       const claims = await verifyUncached(token)
-      if (verified.size >= VERIFIED_MAX) verified.delete(verified.keys().next().value!)
-      verified.set(token, { claims, until: Math.min(claims.exp * 1000, Date.now() + 60_000) })
+      verified.set(token, claims, Math.min(claims.exp * 1000 - Date.now(), 60_000))
       return claims
     },
   }

@@ -26,7 +26,7 @@ export async function createServer(platform: Platform, opts: ServerOptions = {})
   const { config, logger, metrics } = platform
   const bodyLimit = config.MAX_BODY_MB * 1024 * 1024
   const families = new Map<string, ErrorRenderer>(Object.entries(opts.families ?? {}))
-  const authFailed = metrics.counter({ name: 'auth_failed', help: 'Requests rejected by authentication or permission checks', labelNames: ['endpoint', 'reason'] })
+  const { authFailed } = metrics
 
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
