@@ -2,6 +2,8 @@ import type { FastifyInstance } from 'fastify'
 import { findingsModule } from './modules/findings/index.js'
 import { identityModule } from './modules/identity/index.js'
 import { ingestModule } from './modules/ingest/index.js'
+import { scansModule } from './modules/scans/index.js'
+import { webhooksModule } from './modules/webhooks/index.js'
 import type { Module } from './modules/module.js'
 import { registerDocs } from './platform/http/docs.js'
 import type { ErrorRenderer } from './platform/http/families.js'
@@ -9,7 +11,7 @@ import { createServer } from './platform/http/server.js'
 import { systemRoutes } from './platform/http/system.routes.js'
 import type { Platform } from './platform/platform.js'
 
-export const MODULES: Module[] = [identityModule, ingestModule, findingsModule]
+export const MODULES: Module[] = [identityModule, ingestModule, findingsModule, scansModule, webhooksModule]
 
 /** Registers every module's job definitions; each process that enqueues or runs jobs needs them. */
 export function registerJobs(platform: Platform, modules: Module[] = MODULES): void {

@@ -33,6 +33,7 @@ export const settings = {
     kind: 'url', protocols: ['redis:', 'rediss:'], example: 'redis://127.0.0.1:6379',
     doc: 'Redis for BullMQ jobs, shared rate-limit counters and replay nonces. Without it, in-process equivalents are used.',
   },
+  VV_REDIS_PREFIX: { kind: 'string', default: 'verivault', doc: 'Prefix of the job queues\' keys in Redis (BullMQ), so that several deployments can share one Redis.' },
   VV_LOG_LEVEL: { kind: 'enum', default: 'info', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], doc: 'pino log level.' },
   VV_JWT_SECRET: {
     kind: 'secret', example: 'change-me-to-32+-random-bytes',
@@ -62,6 +63,10 @@ export const settings = {
   VV_HTTP_MAX_RETRIES: { kind: 'int', default: 3, min: 0, max: 10, doc: 'Retries of an outbound HTTP request on 429/5xx/network errors (honouring Retry-After).' },
   VV_JOBS_CONCURRENCY: { kind: 'int', default: 4, min: 1, max: 256, doc: 'Jobs one worker process runs at once.' },
   VV_IDEMPOTENCY_TTL_HOURS: { kind: 'int', default: 24, min: 24, max: 720, doc: 'How long Idempotency-Key results are kept and replayed.' },
+  VV_MAX_UPLOAD_MB: { kind: 'int', default: 100, min: 1, max: 10_240, doc: 'Largest scanner file accepted by POST /api/v1/upload, in MiB; enforced while streaming (413).' },
+  VV_UPLOAD_DIR: { kind: 'string', doc: 'Where uploaded scanner files wait for their import job (default <VV_DATA_DIR>/uploads). API and worker processes must share it.' },
+  VV_SCANS_LOG_LINES: { kind: 'int', default: 20, min: 1, max: 500, doc: 'Log lines shown in a scan job\'s `recent_logs`.' },
+  VV_WS_HEARTBEAT_SECONDS: { kind: 'int', default: 15, min: 1, max: 300, doc: 'Seconds between `heartbeat` messages on WS /ws/{job_id}.' },
   VV_SPECTRASTRIKE_MAX_BATCH_SIZE: {
     kind: 'int', default: 250, min: 1, max: 1000, clamp: true,
     doc: 'Largest SpectraStrike batch (items); values outside 1..1000 are clamped. Larger batches get 413 batch_too_large.',

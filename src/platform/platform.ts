@@ -1,4 +1,6 @@
 import { Redis } from 'ioredis'
+import { createWebhookService, type WebhookService } from './webhooks.js'
+import { createLocalEventBus, createRedisEventBus, type EventBus } from './events.js'
 import type { Logger } from 'pino'
 import type { Config } from '../config.js'
 import { createAuditService, type AuditService } from './audit.js'
@@ -33,6 +35,10 @@ export interface Platform {
   readonly nonces: NonceStore
   readonly idempotency: IdempotencyService
   readonly redis: Redis | undefined
+  /** Outgoing Standard Webhooks: per-tenant signing secret, queued deliveries with recorded attempts. */
+  readonly webhooks: WebhookService
+  /** Live event fan-out across processes (Redis pub/sub, or in-process without Redis). */
+  readonly events: EventBus
   /** AES-256-GCM for secrets at rest (connector credentials, webhook secrets, provider keys). */
   readonly secrets: SecretBox
   /** The one outbound HTTP client: SSRF guard, timeouts, retries honouring Retry-After, per-host limits. */
@@ -88,13 +94,17 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
   closers.push(() => authenticator.close())
   closers.push(() => audit.drain())
   // Closed before the audit drain and the database (closers run last-registered first).
-  const jobs = createJobQueue(database.db, { redisUrl: config.REDIS_URL, logger: logger.child({ component: 'jobs' }) })
+  const jobs = createJobQueue(database.db, { redisUrl: config.REDIS_URL, prefix: config.REDIS_PREFIX, logger: logger.child({ component: 'jobs' }) })
   closers.push(() => jobs.stop())
+  const events = redis ? createRedisEventBus(redis, config.REDIS_PREFIX, logger.child({ component: 'events' })) : createLocalEventBus()
+  closers.push(() => events.close())
+  const webhooks = createWebhookService({ db: database.db, secrets, jobs, http, logger: logger.child({ component: 'webhooks' }) })
+  jobs.register(webhooks.job)
   const nonces = createNonceStore(database.db, redis)
   const idempotency = createIdempotencyService(database.db, config.IDEMPOTENCY_TTL_HOURS)
 
   return {
-    config, database, db: database.db, logger, metrics, audit, identity, tokens, authenticator, nonces, idempotency, redis, secrets, http, jobs,
+    config, database, db: database.db, logger, metrics, audit, identity, tokens, authenticator, nonces, idempotency, redis, secrets, http, jobs, events, webhooks,
     onClose(fn) { closers.push(fn) },
     async close() {
       for (const fn of closers.splice(0).reverse()) {

@@ -27,7 +27,8 @@ export async function createTestApp(env: Partial<Record<SettingName, string>> = 
     VV_DATA_DIR: `/tmp/vv-test-${process.pid}`,
     VV_LOG_LEVEL: 'silent',
     VV_ALLOW_PRIVATE_TARGETS: '1',
-    ...(process.env.VV_TEST_REDIS_URL ? { VV_REDIS_URL: process.env.VV_TEST_REDIS_URL } : {}),
+    // Each test worker has its own database schema, so its jobs must not be dispatched to another worker's queue.
+    ...(process.env.VV_TEST_REDIS_URL ? { VV_REDIS_URL: process.env.VV_TEST_REDIS_URL, VV_REDIS_PREFIX: `vv-test-${process.pid}` } : {}),
     ...env,
   })
   const database = await testDatabase()

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto'
+import { createHmac, createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto'
 import { join, resolve } from 'node:path'
 import { ConfigError, decodeKey } from '../../config.js'
 import { AppError } from '../errors.js'
@@ -38,6 +38,11 @@ export interface SecretBox {
   needsReseal(sealed: string): boolean
   /** Opens with whichever key sealed it and seals again under the current key. */
   reseal(sealed: string, aad?: string): string
+  /**
+   * A 32-byte key for another purpose (keyed pseudonyms, signing), derived from the current key with HMAC-SHA256
+   * so that it is stable for as long as the encryption key is, and reveals nothing about it.
+   */
+  deriveKey(purpose: string): Buffer
 }
 
 export interface SecretBoxOptions {
@@ -107,6 +112,7 @@ export function createSecretBox(key: Buffer, opts: SecretBoxOptions = {}): Secre
 
   return {
     keyId: currentId,
+    deriveKey: (purpose: string) => createHmac('sha256', current).update(`verivault derived key\n${purpose}`).digest(),
     seal,
     open,
     sealJson: (value, aad) => seal(JSON.stringify(value), aad),

@@ -45,6 +45,28 @@ export interface FindingsTable {
   asset_id: string | null; asset_ref: string | null; recommendation: string | null; metadata: Json<Record<string, unknown>>
   first_seen: Timestamp; last_seen: Timestamp; occurrences: Generated<number>
   created_at: GeneratedTimestamp; updated_at: GeneratedTimestamp
+  scanner: string | null; last_import_id: string | null
+}
+export type ScanImportStatus = 'pending' | 'queued' | 'processing' | 'completed' | 'failed' | 'cancelled'
+export interface ScanImportsTable {
+  id: string; tenant_id: string; job_id: string | null; status: ScanImportStatus; progress: Generated<number>
+  current_step: string | null; filename: string; file_size_bytes: ColumnType<string, number | string, number | string>
+  file_sha256: string; storage_path: string | null; scanner_type: string; detected_scanner: string | null
+  asset_type: string | null; assessment_name: string; import_type: string; options: Json<Record<string, unknown>>
+  phoenix: Json<Record<string, unknown>> | null; webhook_url: string | null; webhook_headers: string | null
+  assets_imported: number | null; vulnerabilities_imported: number | null; findings_new: number | null
+  findings_updated: number | null; findings_closed: number | null; error_message: string | null
+  batch_summary: Json<Record<string, unknown>> | null; created_by: string | null
+  created_at: GeneratedTimestamp; updated_at: GeneratedTimestamp; started_at: Timestamp | null; completed_at: Timestamp | null
+}
+export interface ScanImportLogsTable { import_id: string; seq: Generated<string>; at: GeneratedTimestamp; level: string; message: string }
+export interface WebhookSecretsTable { tenant_id: string; secret: string; created_at: GeneratedTimestamp; rotated_at: Timestamp | null }
+export interface WebhookAttempt { at: string; status_code: number | null; error: string | null; duration_ms: number }
+export interface WebhookDeliveriesTable {
+  id: Generated<string>; tenant_id: string; source_type: string; source_id: string; event: string; url: string
+  headers: string | null; payload: Json<Record<string, unknown>>; status: 'pending' | 'delivered' | 'failed'
+  attempts: ColumnType<WebhookAttempt[], string | undefined, string>
+  created_at: GeneratedTimestamp; updated_at: GeneratedTimestamp; delivered_at: Timestamp | null
 }
 export interface EventsTable {
   tenant_id: string; event_id: string; source: string; source_system: string; event_type: string
@@ -70,5 +92,9 @@ export interface DB {
   findings: FindingsTable
   events: EventsTable
   ingest_requests: IngestRequestsTable
+  scan_imports: ScanImportsTable
+  scan_import_logs: ScanImportLogsTable
+  webhook_secrets: WebhookSecretsTable
+  webhook_deliveries: WebhookDeliveriesTable
   schema_migrations: SchemaMigrationsTable
 }

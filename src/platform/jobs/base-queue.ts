@@ -148,6 +148,10 @@ export abstract class BaseJobQueue implements JobQueue {
     return () => { this.listeners.delete(listener) }
   }
 
+  get working(): boolean {
+    return this.state === 'started'
+  }
+
   async start(opts: StartOptions): Promise<void> {
     if (this.state !== 'idle') throw new Error(`job queue cannot start: it is ${this.state}`)
     if (!Number.isInteger(opts.concurrency) || opts.concurrency < 1) throw new Error('job queue: concurrency must be a positive integer')

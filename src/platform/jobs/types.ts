@@ -135,6 +135,8 @@ export interface JobQueue {
    */
   cancel(id: string, tenantId?: string | null): Promise<CancelOutcome>
   start(opts: StartOptions): Promise<void>
+  /** Whether this process runs jobs (start was called and stop was not). */
+  readonly working: boolean
   /** Stops taking jobs, waits for running ones (aborting nothing), releases connections. Not restartable. */
   stop(opts?: StopOptions): Promise<void>
   /** Returns an unsubscribe function. Listener errors are logged and swallowed. */
