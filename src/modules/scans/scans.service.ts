@@ -25,6 +25,9 @@ export const SCAN_IMPORT_JOB = 'scans.import'
 export const jobChannel = (id: string) => `scans.job.${id}`
 /** Store writes per statement: large enough to amortise round trips, small enough to report progress. */
 const STORE_BATCH = 2000
+/** Findings batches written at once, each in its own transaction on its own connection. */
+const STORE_CONCURRENCY = 2
+const ASSET_BATCH = 5000
 
 export interface ScansDeps {
   repository: ScansRepository
@@ -144,15 +147,17 @@ export function createScansService(deps: ScansDeps) {
       if (ctx.attempt > 1) await log(row.id, 'WARNING', `Resuming after an interruption (attempt ${ctx.attempt})`)
       await log(row.id, 'INFO', `Processing file: ${row.filename} (${Number(row.file_size_bytes).toLocaleString('en-US')} bytes)`)
       if (!row.storage_path) throw new ScanFormatError('The uploaded file is no longer available')
-      const content = await readFile(row.storage_path).catch(() => { throw new ScanFormatError('The uploaded file is no longer available') })
+      // Held only until it is decoded: large reports should not sit in memory twice.
+      let content: Buffer | undefined = await readFile(row.storage_path).catch(() => { throw new ScanFormatError('The uploaded file is no longer available') })
       const parseStart = Date.now()
 
       let parser = row.scanner_type === 'auto' ? undefined : registry.resolve(row.scanner_type)
-      let result: ParseResult
+      let result: ParseResult | undefined
       const repairs: string[] = []
       const warnings: string[] = []
       try {
         const doc = loadDocument(row.filename, content)
+        content = undefined
         if (!parser) {
           const detection = registry.detect(doc)
           if (!detection) throw new ScanFormatError(`Could not detect the scanner of this ${doc.kind.toUpperCase()} file; pass scanner_type (one of: ${registry.names().join(', ')})`)
@@ -186,7 +191,8 @@ export function createScansService(deps: ScansDeps) {
         result = new Anonymizer(createHmac('sha256', deps.anonymizeKey).update(`anonymize\n${row.tenant_id}`).digest()).apply(result)
         await log(row.id, 'INFO', 'Anonymized hosts, IPs, e-mail addresses, user names and paths')
       }
-      const normalized = normalize(result, { parserId: scanner, assetTypeOverride: (row.asset_type ?? undefined) as never })
+      const normalized = normalize(result!, { parserId: scanner, assetTypeOverride: (row.asset_type ?? undefined) as never })
+      result = undefined
       const parseMs = Date.now() - parseStart
       await log(row.id, 'INFO', `Parsed ${normalized.assets.length} assets with ${normalized.parsedFindings} vulnerabilities`)
       await abortIfCancelled()
@@ -208,22 +214,29 @@ export function createScansService(deps: ScansDeps) {
       const now = new Date()
       let inserted = 0
       let updated = 0
+      // Assets first (the findings join on them), then the findings in batches, STORE_CONCURRENCY at a time.
       const assetIds: string[] = []
-      const batch = STORE_BATCH
-      const batches = Math.max(1, Math.ceil(findings.length / batch))
-      for (let i = 0; i < batches; i++) {
-        const slice = findings.slice(i * batch, (i + 1) * batch)
-        const refs = new Set(slice.map((f) => f.assetRef))
-        const batchAssets = i === 0 ? assets : assets.filter((a) => refs.has(a.ref))
-        const r = opts.justTags
-          ? await repo.writeTagsOnly(row.tenant_id, batchAssets)
-          : await repo.writeBatch(row.tenant_id, row.id, scanner, now, batchAssets, slice)
-        inserted += r.inserted
-        updated += r.updated
-        if (i === 0) assetIds.push(...r.assetIds)
-        await step(row.id, 30 + Math.round(((i + 1) / batches) * 60), `Importing findings (batch ${i + 1} of ${batches})`)
-        await abortIfCancelled()
+      for (let i = 0; i < assets.length || i === 0; i += ASSET_BATCH) {
+        const chunk = assets.slice(i, i + ASSET_BATCH)
+        const r = opts.justTags ? await repo.writeTagsOnly(row.tenant_id, chunk) : await repo.writeBatch(row.tenant_id, row.id, scanner, now, chunk, [], false)
+        assetIds.push(...r.assetIds)
+        if (assets.length === 0) break
       }
+      const batch = STORE_BATCH
+      const batches = Math.ceil(findings.length / batch)
+      let next = 0
+      let written = 0
+      const worker = async () => {
+        for (let i = next++; i < batches; i = next++) {
+          const r = await repo.writeBatch(row.tenant_id, row.id, scanner, now, [], findings.slice(i * batch, (i + 1) * batch))
+          inserted += r.inserted
+          updated += r.updated
+          written++
+          await step(row.id, 30 + Math.round((written / batches) * 60), `Importing findings (batch ${written} of ${batches})`)
+          await abortIfCancelled()
+        }
+      }
+      await Promise.all(Array.from({ length: Math.min(STORE_CONCURRENCY, batches) }, worker))
       let closed = 0
       if (row.import_type === 'delta' && !opts.justTags && !opts.createEmptyAssets) {
         closed = await repo.closeAbsent(row.tenant_id, row.id, scanner, assetIds)
@@ -232,7 +245,7 @@ export function createScansService(deps: ScansDeps) {
       const storeMs = Date.now() - storeStart
 
       await log(row.id, 'INFO', `Stored ${inserted} new and ${updated} known findings on ${assets.length} assets`)
-      const done = await repo.transition(row.id, ['processing'], 'completed', {
+      const completed = await repo.transition(row.id, ['processing'], 'completed', {
         progress: 100, current_step: 'Completed', completed_at: new Date(),
         assets_imported: normalized.assets.length, vulnerabilities_imported: normalized.parsedFindings,
         findings_new: inserted, findings_updated: updated, findings_closed: closed,
@@ -243,14 +256,14 @@ export function createScansService(deps: ScansDeps) {
         storage_path: null,
       })
       await rm(row.storage_path, { force: true })
-      if (!done) return { cancelled: true }
+      if (!completed) return { cancelled: true }
       emit(row.id, 'complete', {
-        status: 'completed', progress: 100, assets_imported: done.assets_imported, vulnerabilities_imported: done.vulnerabilities_imported,
-        findings_new: inserted, findings_updated: updated, findings_closed: closed, assessment_name: done.assessment_name,
+        status: 'completed', progress: 100, assets_imported: completed.assets_imported, vulnerabilities_imported: completed.vulnerabilities_imported,
+        findings_new: inserted, findings_updated: updated, findings_closed: closed, assessment_name: completed.assessment_name,
       })
-      await notify(done, {
-        status: 'completed', success: true, assets_imported: done.assets_imported, vulnerabilities_imported: done.vulnerabilities_imported,
-        findings_new: inserted, findings_updated: updated, findings_closed: closed, assessment_name: done.assessment_name,
+      await notify(completed, {
+        status: 'completed', success: true, assets_imported: completed.assets_imported, vulnerabilities_imported: completed.vulnerabilities_imported,
+        findings_new: inserted, findings_updated: updated, findings_closed: closed, assessment_name: completed.assessment_name,
       })
       m.imports.inc({ status: 'completed', scanner })
       m.findings.inc({ scanner }, normalized.parsedFindings)

@@ -20,14 +20,14 @@ export function trivySeverity(value: unknown): Severity | undefined {
 /** Deduplicated, non-empty URLs; `first` (a primary link) leads. */
 export function referenceList(first: unknown, rest: unknown): string[] {
   const out: string[] = []
-  const seen = new Set<string>()
-  for (const v of [first, ...asArray(rest as unknown)]) {
+  const add = (v: unknown) => {
     const s = str(v)
-    if (s && !seen.has(s)) {
-      seen.add(s)
-      out.push(s)
-    }
+    // Reference lists are short: a linear scan beats allocating a Set per vulnerability.
+    if (s && !out.includes(s)) out.push(s)
   }
+  add(first)
+  if (Array.isArray(rest)) for (const v of rest) add(v)
+  else add(rest)
   return out
 }
 

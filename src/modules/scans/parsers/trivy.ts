@@ -27,6 +27,8 @@ type Obj = Record<string, unknown>
 
 /** CVSS sources DefectDojo tries after the vulnerability's own SeveritySource. */
 const CVSS_SOURCES = ['nvd', 'ghsa', 'redhat', 'bitnami']
+/** Vector and score fields per CVSS version, newest first, with the version to assume for a bare score. */
+const CVSS_FIELDS = [['V40Vector', 'V40Score', '4.0'], ['V3Vector', 'V3Score', '3.1'], ['V2Vector', 'V2Score', '2.0']] as const
 /** `Name (os version)`: how Trivy names an OS-package target (the image or host). */
 const OS_TARGET = /^(.+?) \(([a-z][\w.-]*(?: [^)]*)?)\)$/i
 const PKG_CLASSES = new Set(['os-pkgs', 'lang-pkgs'])
@@ -78,15 +80,19 @@ function pickCvss(v: Obj): Cvss | undefined {
   const all = v.CVSS
   if (!isObject(all)) return undefined
   let cls: Obj | undefined
-  for (const source of [str(v.SeveritySource), ...CVSS_SOURCES]) {
-    const c = source === undefined ? undefined : all[source]
-    if (isObject(c)) {
-      cls = c
-      break
+  const own = typeof v.SeveritySource === 'string' ? all[v.SeveritySource] : undefined
+  if (isObject(own)) cls = own
+  else {
+    for (const source of CVSS_SOURCES) {
+      const c = all[source]
+      if (isObject(c)) {
+        cls = c
+        break
+      }
     }
   }
   if (!cls) return undefined
-  for (const [vk, sk, fallbackVersion] of [['V40Vector', 'V40Score', '4.0'], ['V3Vector', 'V3Score', '3.1'], ['V2Vector', 'V2Score', '2.0']] as const) {
+  for (const [vk, sk, fallbackVersion] of CVSS_FIELDS) {
     const vector = str(cls[vk])
     const score = num(cls[sk])
     if (vector === undefined && score === undefined) continue
@@ -110,9 +116,15 @@ function misconfStatus(status: string | undefined): { status?: ScanFindingStatus
   }
 }
 
+const tagCache = new Map<string, string[] | undefined>()
+/** Tags from a result's Type and Class; one shared array per combination (they repeat for every finding). */
 function tagsOf(...values: (string | undefined)[]): string[] | undefined {
+  const key = values.join('\u0000')
+  if (tagCache.has(key)) return tagCache.get(key)
   const out = [...new Set(values.filter((v): v is string => v !== undefined))]
-  return out.length ? out : undefined
+  const tags = out.length ? out : undefined
+  if (tagCache.size < 1000) tagCache.set(key, tags)
+  return tags
 }
 
 function codeLines(cause: unknown): string | undefined {
@@ -255,23 +267,38 @@ function vulnerabilityFinding(run: Run, v: Obj, result: Obj, assetKey: string, s
   if (service) extra.service = service
   if (isObject(v.Layer) && str(v.Layer.DiffID)) extra.layerDiffId = str(v.Layer.DiffID)
   if (str(v.PublishedDate)) extra.publishedDate = str(v.PublishedDate)
-  return {
+  // Built by assignment, not object spreads: this runs once per vulnerability of reports with 100k+ of them.
+  const component: NonNullable<ParsedFinding['component']> = { name: pkg }
+  if (version) component.version = version
+  if (purl) component.purl = purl
+  if (type) component.ecosystem = type
+  const f: ParsedFinding = {
     assetKey,
-    title: [id ?? '0', pkg, version].filter((s) => s !== undefined && s !== '').join(' '),
-    description: [title, text, facts.join('\n')].filter(Boolean).join('\n\n'),
-    ...(fix ? { remedy: `Upgrade ${pkg} to version ${fix} or later.`, fixVersion: fix } : {}),
+    title: id ? (version ? `${id} ${pkg} ${version}` : `${id} ${pkg}`) : (version ? `0 ${pkg} ${version}` : `0 ${pkg}`),
+    // Concatenation (not join) lets V8 keep this as a rope until it is serialised.
+    description: title ? (text ? `${title}\n\n${text}\n\n${facts.join('\n')}` : `${title}\n\n${facts.join('\n')}`) : (text ? `${text}\n\n${facts.join('\n')}` : facts.join('\n')),
     severity,
-    ...(scannerSeverity ? { scannerSeverity } : {}),
-    ...(ids.length ? { vulnerabilityIds: ids } : {}),
-    ...(cwe.length ? { cwe } : {}),
-    ...(cvss ? { cvss } : {}),
-    component: { name: pkg, ...(version ? { version } : {}), ...(purl ? { purl } : {}), ...(type ? { ecosystem: type } : {}) },
-    ...(path ? { location: { path } } : {}),
-    ...vulnStatus(trivyStatus),
-    ...(refs.length ? { references: refs } : {}),
-    ...(tagsOf(type, cls) ? { tags: tagsOf(type, cls)! } : {}),
-    ...(Object.keys(extra).length ? { extra } : {}),
+    component,
   }
+  if (!pkg) f.title = [id ?? '0', version].filter((s) => s !== undefined && s !== '').join(' ')
+  if (fix) {
+    f.remedy = `Upgrade ${pkg} to version ${fix} or later.`
+    f.fixVersion = fix
+  }
+  if (scannerSeverity) f.scannerSeverity = scannerSeverity
+  if (ids.length) f.vulnerabilityIds = ids
+  if (cwe.length) f.cwe = cwe
+  if (cvss) f.cvss = cvss
+  if (path) f.location = { path }
+  if (trivyStatus === 'not_affected') Object.assign(f, vulnStatus(trivyStatus))
+  if (refs.length) f.references = refs
+  const tags = tagsOf(type, cls)
+  if (tags) f.tags = tags
+  for (const _ in extra) {
+    f.extra = extra
+    break
+  }
+  return f
 }
 
 function misconfigurationFinding(m: Obj, result: Obj, assetKey: string, service: string | undefined): ParsedFinding {
