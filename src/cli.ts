@@ -10,7 +10,11 @@ import { createPlatform, type Platform } from './platform/platform.js'
 import { migrate } from './platform/db/migrate.js'
 import { openDatabase } from './platform/db/database.js'
 import { startServer } from './server.js'
+import { pino } from 'pino'
+import { createLogger } from './platform/logger.js'
 import { runDemo } from './demo.js'
+import { registerJobs } from './app.js'
+import { importLocal, importRemote, type ImportOptions } from './modules/scans/scans.cli.js'
 
 /** Secrets and tokens go to stdout alone, so scripts can capture them; everything else to stderr. */
 const out = (s: string) => process.stdout.write(`${s}\n`)
@@ -21,7 +25,9 @@ function config(overrides: Partial<Record<SettingName, string>> = {}) {
 }
 
 async function withPlatform<T>(fn: (p: Platform) => Promise<T>): Promise<T> {
-  const platform = await createPlatform(config({ VV_LOG_LEVEL: process.env.VV_LOG_LEVEL ?? 'warn' }))
+  const cfg = config({ VV_LOG_LEVEL: process.env.VV_LOG_LEVEL ?? 'warn' })
+  // Log lines go to stderr: stdout carries only what a script captures (secrets, ids, JSON results).
+  const platform = await createPlatform(cfg, { logger: createLogger(cfg.LOG_LEVEL, pino.destination({ dest: 2, sync: true })) })
   try { return await fn(platform) } finally { await platform.close() }
 }
 
@@ -165,6 +171,31 @@ export function buildCli(): Command {
       }
       if (broken > 0) process.exitCode = 1
     }))
+
+  program.command('import <file>')
+    .description('Import a scanner output file: over the API with --url (or VERIVAULT_URL), else in-process on this database')
+    .option('--scanner <type>', 'scanner_type (default: detected from the content)')
+    .option('--asset-type <type>', 'asset_type override: INFRA, WEB, CLOUD, CONTAINER, REPOSITORY, CODE, BUILD')
+    .option('--import-type <type>', 'new (default), merge or delta')
+    .option('--assessment <name>', 'assessment name')
+    .option('--anonymize', 'replace hosts, IPs, e-mails, user names and paths with stable pseudonyms')
+    .option('--tenant <id|slug>', 'tenant for an in-process import', 'default')
+    .option('--url <url>', 'a running VeriVault, e.g. http://localhost:8080 (env VERIVAULT_URL)')
+    .option('--api-key <key>', 'API key for --url (env VERIVAULT_API_KEY)')
+    .option('--wait', 'follow the job with a progress bar and print it as JSON when it ends (exit 1 unless completed)', false)
+    .action(async (file: string, o: ImportOptions) => {
+      const url = o.url ?? process.env.VERIVAULT_URL
+      if (url) {
+        const apiKey = o.apiKey ?? process.env.VERIVAULT_API_KEY
+        if (!apiKey) throw new InvalidArgumentError('--api-key (or VERIVAULT_API_KEY) is required with --url')
+        process.exitCode = await importRemote(file, { ...o, url, apiKey }, out, info)
+        return
+      }
+      await withPlatform(async (p) => {
+        registerJobs(p)
+        process.exitCode = await importLocal(p, file, o, out, info)
+      })
+    })
 
   program.command('demo').description('Start a throw-away demo server with a seeded tenant, users and keys printed')
     .option('-p, --port <port>', 'port', port)

@@ -1,7 +1,7 @@
 import { pino, type Logger } from 'pino'
 
 /** JSON logs; secrets that could reach a log line by accident are redacted by path. */
-export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
+export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
   return pino({
     level,
     base: { service: 'verivault' },

@@ -14,8 +14,8 @@ export const registry = new ParserRegistry(PARSERS)
 
 const services = new WeakMap<Platform, ScansService>()
 
-/** One service per platform, shared by the routes and the job handler. */
-function serviceFor(platform: Platform): ScansService {
+/** One service per platform, shared by the routes, the job handler and the CLI. */
+export function serviceFor(platform: Platform): ScansService {
   let s = services.get(platform)
   if (!s) {
     s = createScansService({
