@@ -66,6 +66,9 @@ export const settings = {
   VV_MAX_UPLOAD_MB: { kind: 'int', default: 100, min: 1, max: 10_240, doc: 'Largest scanner file accepted by POST /api/v1/upload, in MiB; enforced while streaming (413).' },
   VV_UPLOAD_DIR: { kind: 'string', doc: 'Where uploaded scanner files wait for their import job (default <VV_DATA_DIR>/uploads). API and worker processes must share it.' },
   VV_SCANS_LOG_LINES: { kind: 'int', default: 20, min: 1, max: 500, doc: 'Log lines shown in a scan job\'s `recent_logs`.' },
+  VV_PHOENIX_API_URL: { kind: 'string', example: 'https://api.demo.appsecphx.io', doc: 'Default Phoenix Security API for exporting scanner imports (an upload\'s phoenix_api_url overrides it).' },
+  VV_PHOENIX_CLIENT_ID: { kind: 'string', doc: 'Default Phoenix client id; with VV_PHOENIX_CLIENT_SECRET and VV_PHOENIX_API_URL every import is exported unless the upload names other credentials.' },
+  VV_PHOENIX_CLIENT_SECRET: { kind: 'secret', doc: 'Default Phoenix client secret (never logged).' },
   VV_WS_HEARTBEAT_SECONDS: { kind: 'int', default: 15, min: 1, max: 300, doc: 'Seconds between `heartbeat` messages on WS /ws/{job_id}.' },
   VV_SPECTRASTRIKE_MAX_BATCH_SIZE: {
     kind: 'int', default: 250, min: 1, max: 1000, clamp: true,

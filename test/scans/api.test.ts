@@ -7,6 +7,7 @@ import { Webhook } from 'standardwebhooks'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import { startFakeServer } from '../fakes/http-server.js'
+import { startFakePhoenix, type FakePhoenix } from '../fakes/phoenix.js'
 import { createTenant, createTestApp, type TestApp, type TestTenant } from '../helpers/app.js'
 import { CORPUS_DIR } from './corpus.js'
 
@@ -383,6 +384,92 @@ describe('WS /ws/{job_id}', () => {
     expect(await status(wsUrl(up.body.job_id), { 'x-api-key': 'vv_deadbeef_notarealkeynotarealkeynotarealkey0000' })).toBe(403)
     expect(await status(wsUrl(up.body.job_id), { 'x-api-key': await other.apiKey('admin') })).toBe(404)
     expect(await status(wsUrl(up.body.job_id), { 'x-api-key': key })).toBe(101)
+  })
+})
+
+describe('export to Phoenix', () => {
+  let phoenix: FakePhoenix
+  beforeAll(async () => { phoenix = await startFakePhoenix({ clientId: 'phx-client', clientSecret: 'phx-secret-value' }) })
+  afterAll(async () => { await phoenix.close() })
+  const creds = () => ({ phoenix_client_id: 'phx-client', phoenix_client_secret: 'phx-secret-value', phoenix_api_url: phoenix.url })
+
+  it('uses the upload\'s credentials, batches by max_batch_size, and keeps no secret once done', async () => {
+    const before = phoenix.imports.length
+    const job = await importFile(corpus('trivy/legacy_many_vulns.json'), 'phx.json', { ...creds(), max_batch_size: '40', assessment_name: 'Q4 Container Scan', import_type: 'delta' })
+    expect(job.status, job.error_message).toBe('completed')
+    const sent = phoenix.imports.slice(before)
+    const open = job.vulnerabilities_imported as number
+    expect(sent.length).toBe(Math.ceil(open / 40))
+    expect(sent.map((i) => i.importType)).toEqual(['delta', ...Array(sent.length - 1).fill('merge')])
+    for (const imp of sent) {
+      expect(imp.assessment).toEqual({ assetType: 'CONTAINER', name: 'Q4 Container Scan' })
+      const n = imp.assets.reduce((a, x) => a + x.findings.length, 0)
+      expect(n).toBeLessThanOrEqual(40)
+      for (const f of imp.assets.flatMap((a) => a.findings)) expect([1, 2, 5, 8, 10]).toContain(f.severity)
+    }
+    expect(sent.flatMap((i) => i.assets.flatMap((a) => a.findings)).length).toBeLessThanOrEqual(open)
+    expect(job.batch_summary.phoenix.requests).toHaveLength(sent.length)
+    expect(job.recent_logs.join('\n')).toMatch(/Exported 1 assets and \d+ open findings to Phoenix/)
+    expect(JSON.stringify(job)).not.toContain('phx-secret-value')
+    const row = await t.platform.db.selectFrom('scan_imports').select(['phoenix']).where('id', '=', job.job_id).executeTakeFirstOrThrow()
+    expect(row.phoenix).toEqual({ client_id: 'phx-client', api_url: phoenix.url })
+  })
+
+  it('respects max_payload_mb', async () => {
+    const before = phoenix.imports.length
+    const job = await importFile(corpus('trivy/legacy_many_vulns.json'), 'phx-small.json', { ...creds(), max_payload_mb: '0.02' })
+    expect(job.status, job.error_message).toBe('completed')
+    const sent = phoenix.imports.slice(before)
+    expect(sent.length).toBeGreaterThan(1)
+    for (const imp of sent) expect(imp.bytes).toBeLessThanOrEqual(0.02 * 1048576)
+  })
+
+  it('retries a batch Phoenix did not act on (503)', async () => {
+    phoenix.failNext(1, 503)
+    const job = await importFile(corpus('gitleaks/gitleaks8_many.json'), 'phx-retry.json', creds())
+    expect(job.status, job.error_message).toBe('completed')
+  })
+
+  it('fails the job with a clear message when Phoenix refuses the credentials; the findings stay stored', async () => {
+    const job = await importFile(corpus('gitleaks/gitleaks8_many.json'), 'phx-bad.json', { ...creds(), phoenix_client_secret: 'wrong' })
+    expect(job.status).toBe('failed')
+    expect(job.error_message).toBe('Phoenix refused the client credentials (HTTP 401) (the findings are stored in VeriVault)')
+    expect(JSON.stringify(job)).not.toContain('wrong')
+  })
+
+  it('fails when batching is off and the export exceeds max_payload_mb', async () => {
+    const job = await importFile(corpus('trivy/legacy_many_vulns.json'), 'phx-big.json', { ...creds(), enable_batching: 'false', max_payload_mb: '0.01' })
+    expect(job.status).toBe('failed')
+    expect(job.error_message).toMatch(/over max_payload_mb .* enable_batching is off/)
+  })
+
+  it('answers 400 for a client id without an API URL when no default is configured', async () => {
+    const r = await upload(corpus('gitleaks/gitleaks8_many.json'), 'x.json', { phoenix_client_id: 'a', phoenix_client_secret: 'b' })
+    expect(r.status).toBe(400)
+    expect(r.body.details.errors[0]).toMatchObject({ field: 'phoenix_api_url' })
+  })
+
+  it('uses the VV_PHOENIX_* defaults when the upload names no credentials', async () => {
+    const other = await createTestApp({ VV_PHOENIX_API_URL: phoenix.url, VV_PHOENIX_CLIENT_ID: 'phx-client', VV_PHOENIX_CLIENT_SECRET: 'phx-secret-value', VV_UPLOAD_DIR: `${uploadDir}-defaults`, VV_REDIS_PREFIX: `vv-test-${process.pid}-phoenix-defaults` })
+    try {
+      await other.platform.jobs.start({ concurrency: 1 })
+      const url = await other.app.listen({ port: 0, host: '127.0.0.1' })
+      const k = await (await createTenant(other.platform, 'phx-default')).apiKey('admin')
+      const before = phoenix.imports.length
+      const form = new FormData()
+      form.append('file', new Blob([corpus('gitleaks/gitleaks8_many.json')]), 'default.json')
+      const up = await fetch(`${url}/api/v1/upload`, { method: 'POST', headers: { 'x-api-key': k }, body: form }).then((r) => r.json()) as { job_id: string }
+      let job: Record<string, any> = {}
+      for (let i = 0; i < 400 && !['completed', 'failed'].includes(job.status); i++) {
+        await new Promise((r) => setTimeout(r, 50))
+        job = await fetch(`${url}/api/v1/jobs/${up.job_id}`, { headers: { 'x-api-key': k } }).then((r) => r.json()) as Record<string, any>
+      }
+      expect(job.status, job.error_message).toBe('completed')
+      expect(phoenix.imports.length).toBe(before + 1)
+    } finally {
+      await other.platform.jobs.stop({ timeoutMs: 5000 })
+      await other.close()
+    }
   })
 })
 

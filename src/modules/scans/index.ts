@@ -20,7 +20,9 @@ export function serviceFor(platform: Platform): ScansService {
   if (!s) {
     s = createScansService({
       repository: scansRepository(platform.db), jobs: platform.jobs, registry, secrets: platform.secrets, audit: platform.audit,
-      metrics: platform.metrics, events: platform.events, webhooks: platform.webhooks, logger: platform.logger.child({ module: 'scans' }),
+      metrics: platform.metrics, events: platform.events, webhooks: platform.webhooks, http: platform.http,
+      phoenixDefaults: { apiUrl: platform.config.PHOENIX_API_URL, clientId: platform.config.PHOENIX_CLIENT_ID, clientSecret: platform.config.PHOENIX_CLIENT_SECRET },
+      logger: platform.logger.child({ module: 'scans' }),
       anonymizeKey: platform.secrets.deriveKey('scans.anonymize'),
       settings: {
         logLines: platform.config.SCANS_LOG_LINES, jobsConcurrency: platform.config.JOBS_CONCURRENCY,

@@ -6,10 +6,12 @@ import type { EventBus } from '../../platform/events.js'
 import type { WebhookDelivery, WebhookService } from '../../platform/webhooks.js'
 import type { Principal } from '../../platform/auth/authenticator.js'
 import type { SecretBox } from '../../platform/crypto/secret-box.js'
-import { AppError, NotFoundError } from '../../platform/errors.js'
+import { AppError, NotFoundError, ValidationError } from '../../platform/errors.js'
 import type { JobContext, JobQueue } from '../../platform/jobs/index.js'
 import { UnrecoverableJobError } from '../../platform/jobs/index.js'
 import type { Metrics } from '../../platform/metrics.js'
+import type { HttpClient } from '../../platform/http-client/index.js'
+import { exportToPhoenix, PhoenixExportError, type PhoenixExportResult, type PhoenixTarget } from './phoenix.js'
 import { Anonymizer } from './anonymize.js'
 import { normalize, type StoreAsset, type StoreFinding } from './normalize.js'
 import { loadDocument } from './parsers/document.js'
@@ -39,6 +41,9 @@ export interface ScansDeps {
   logger: Logger
   events: EventBus
   webhooks: WebhookService
+  http: HttpClient
+  /** VV_PHOENIX_*: used when an upload names no Phoenix credentials of its own. */
+  phoenixDefaults: { apiUrl?: string | undefined; clientId?: string | undefined; clientSecret?: string | undefined }
   /** Keys the anonymizer per tenant (derived, never stored). */
   anonymizeKey: Buffer
   settings: { logLines: number; jobsConcurrency: number; redis: boolean; runsJobs: () => boolean }
@@ -127,6 +132,27 @@ export function createScansService(deps: ScansDeps) {
   async function step(id: string, progress: number, currentStep: string) {
     await repo.update(id, { progress, current_step: currentStep })
     emit(id, 'progress', { status: 'processing', progress, current_step: currentStep })
+  }
+
+  const phoenixAad = (id: string) => `scan-import:${id}`
+
+  /** The upload's own Phoenix credentials (sealed in the row), else the VV_PHOENIX_* defaults, else none. */
+  function phoenixTarget(row: ScanImportRow): PhoenixTarget | undefined {
+    const own = row.phoenix as { client_id?: string; api_url?: string | null; client_secret?: string | null } | null
+    if (own?.client_id && own.client_secret) {
+      const apiUrl = own.api_url ?? deps.phoenixDefaults.apiUrl
+      if (apiUrl) return { apiUrl, clientId: own.client_id, clientSecret: deps.secrets.open(own.client_secret, phoenixAad(row.id)) }
+    }
+    if (own?.client_id) return undefined
+    const d = deps.phoenixDefaults
+    return d.apiUrl && d.clientId && d.clientSecret ? { apiUrl: d.apiUrl, clientId: d.clientId, clientSecret: d.clientSecret } : undefined
+  }
+
+  /** The sealed per-upload secret is kept only until the job ends. */
+  function withoutSecret(row: ScanImportRow): string | null {
+    if (!row.phoenix) return null
+    const { client_secret: _drop, ...rest } = row.phoenix as Record<string, unknown>
+    return JSON.stringify(rest)
   }
 
   /** The import job: parse, normalise, write in batches, close absent findings for delta, record the outcome. */
@@ -244,6 +270,20 @@ export function createScansService(deps: ScansDeps) {
       }
       const storeMs = Date.now() - storeStart
 
+      let exported: PhoenixExportResult | undefined
+      const target = phoenixTarget(row)
+      if (target) {
+        await step(row.id, 92, 'Exporting to Phoenix')
+        await log(row.id, 'INFO', `Exporting to Phoenix at ${new URL(target.apiUrl).origin} (client ${target.clientId})`)
+        exported = await exportToPhoenix(deps.http, target, assets, opts.justTags ? [] : findings, {
+          importType: opts.justTags ? 'merge' : row.import_type as 'new' | 'merge' | 'delta', assessmentName: row.assessment_name,
+          maxBatchSize: opts.maxBatchSize, maxPayloadMb: opts.maxPayloadMb, enableBatching: opts.enableBatching, signal: ctx.signal,
+          log: (msg) => log(row.id, 'INFO', msg),
+        })
+        await log(row.id, 'INFO', `Exported ${exported.assets} assets and ${exported.findings} open findings to Phoenix in ${exported.requests.length} requests`
+          + (exported.skippedFindings ? ` (${exported.skippedFindings} closed, false-positive or accepted findings not sent)` : ''))
+      }
+
       await log(row.id, 'INFO', `Stored ${inserted} new and ${updated} known findings on ${assets.length} assets`)
       const completed = await repo.transition(row.id, ['processing'], 'completed', {
         progress: 100, current_step: 'Completed', completed_at: new Date(),
@@ -252,8 +292,10 @@ export function createScansService(deps: ScansDeps) {
         batch_summary: JSON.stringify({
           batches, batch_size: batch, assets: assets.length, findings_written: findings.length,
           duration_ms: Date.now() - started, parse_ms: parseMs, store_ms: storeMs,
+          ...(exported ? { phoenix: { requests: exported.requests, assets: exported.assets, findings: exported.findings } } : {}),
         }),
         storage_path: null,
+        phoenix: withoutSecret(row),
       })
       await rm(row.storage_path, { force: true })
       if (!completed) return { cancelled: true }
@@ -279,8 +321,9 @@ export function createScansService(deps: ScansDeps) {
         if (row.storage_path) await rm(row.storage_path, { force: true })
         throw err
       }
-      if (err instanceof ScanFormatError) {
-        await fail(row, err.message, started)
+      if (err instanceof ScanFormatError || err instanceof PhoenixExportError) {
+        if (err instanceof PhoenixExportError) await repo.update(row.id, { phoenix: withoutSecret(row) })
+        await fail(row, err instanceof PhoenixExportError ? `${err.message} (the findings are stored in VeriVault)` : err.message, started)
         if (row.storage_path) await rm(row.storage_path, { force: true })
         throw new UnrecoverableJobError(err.message)
       }
@@ -297,9 +340,13 @@ export function createScansService(deps: ScansDeps) {
 
     /** Records an uploaded file and queues its import. */
     async accept(principal: Principal, upload: StoredUpload, opts: UploadOptions): Promise<ScanImportRow> {
+      if (opts.phoenix && !opts.phoenix.apiUrl && !deps.phoenixDefaults.apiUrl) {
+        throw new ValidationError('Invalid form field phoenix_api_url: required with phoenix_client_id (no VV_PHOENIX_API_URL default is configured)',
+          [{ field: 'phoenix_api_url', message: 'is required with phoenix_client_id (no VV_PHOENIX_API_URL default is configured)' }], 'bad_request', 400)
+      }
       const now = new Date()
       const phoenix = opts.phoenix
-        ? { client_id: opts.phoenix.clientId, api_url: opts.phoenix.apiUrl ?? null, client_secret: secrets.seal(opts.phoenix.clientSecret, `scan-import:${upload.importId}`) }
+        ? { client_id: opts.phoenix.clientId, api_url: opts.phoenix.apiUrl ?? null, client_secret: secrets.seal(opts.phoenix.clientSecret, phoenixAad(upload.importId)) }
         : null
       const row = await repo.create({
         id: upload.importId, tenant_id: principal.tenantId, status: 'pending', filename: upload.filename,
