@@ -168,6 +168,43 @@ describe('POST /api/v1/upload', () => {
     expect(await run(anonKey, { anonymize: 'true' })).toMatchObject({ status: 'completed', findings_new: 0 })
   })
 
+  it('fix_data repairs known quirks and logs each repair; fix_data=false leaves the data as written', async () => {
+    const fixed = await importFile(corpus('tenable/nessus-template.csv'), 'nessus.csv')
+    expect(fixed.status).toBe('completed')
+    expect(fixed.recent_logs.join('\n')).toMatch(/INFO - fix_data: Tenable report: 5 EPSS score\(s\) written without the leading "0\."/)
+    const raw = await importFile(corpus('tenable/nessus-template.csv'), 'nessus.csv', { fix_data: 'false' })
+    expect(raw.status).toBe('completed')
+    expect(raw.recent_logs.join('\n')).not.toMatch(/fix_data:/)
+  })
+
+  it('create_inventory_assets stores assets that have no findings; by default they are left out', async () => {
+    const file = corpus('zap/empty_2.9.0.xml')
+    const plain = await importFile(file, 'zap-empty.xml')
+    expect(plain).toMatchObject({ status: 'completed', assets_imported: 1, vulnerabilities_imported: 0, batch_summary: { assets: 0 } })
+    const inventory = await importFile(file, 'zap-empty.xml', { create_inventory_assets: 'true' })
+    expect(inventory).toMatchObject({ status: 'completed', assets_imported: 1, batch_summary: { assets: 1 } })
+  })
+
+  it('create_empty_assets stores the assets without their findings; just_tags writes neither findings nor new assets', async () => {
+    const fresh = await createTenant(t.platform, 'flags')
+    const k = await fresh.apiKey('admin')
+    const run = async (fields: Record<string, string>) => {
+      const up = await upload(corpus('trivy/legacy_many_vulns.json'), 'flags.json', fields, k)
+      for (let i = 0; i < 400; i++) {
+        const job = (await getJob(up.body.job_id, k)).body
+        if (['completed', 'failed'].includes(job.status)) return job
+        await new Promise((r) => setTimeout(r, 50))
+      }
+      throw new Error('import did not finish')
+    }
+    const empty = await run({ create_empty_assets: 'true' })
+    expect(empty).toMatchObject({ status: 'completed', findings_new: 0, batch_summary: { assets: 1, findings_written: 0 } })
+    const tags = await run({ just_tags: 'true' })
+    expect(tags).toMatchObject({ status: 'completed', findings_new: 0, findings_updated: 0, batch_summary: { findings_written: 0 } })
+    const listed = await fetch(`${base}/api/v1/findings`, { headers: { 'x-api-key': k } }).then((r) => r.json()) as { pagination: { total: number } }
+    expect(listed.pagination.total).toBe(0)
+  })
+
   it('rejects bad form fields with 400 naming each field, and keeps no file', async () => {
     const r = await upload('{}', 'x.json', { import_type: 'sideways', asset_type: 'MAINFRAME', max_batch_size: '0', color: 'red', webhook_headers: '{"Host": "evil"}' })
     expect(r.status).toBe(400)
