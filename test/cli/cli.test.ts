@@ -1,27 +1,13 @@
-import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
+import { runCli } from '../helpers/cli.js'
 
 const dataDir = mkdtempSync(join(tmpdir(), 'vv-cli-'))
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }))
 
-interface Run { code: number | null; stdout: string; stderr: string }
-
-/** Runs the CLI from source on an embedded database in a temporary data dir. */
-function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', VV_DATA_DIR: dataDir, VV_LOG_LEVEL: 'warn', ...env },
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d: Buffer) => { stdout += d })
-    child.stderr.on('data', (d: Buffer) => { stderr += d })
-    child.on('close', (code) => resolve({ code, stdout, stderr }))
-  })
-}
+const cli = (args: string[], env: Record<string, string> = {}) => runCli(dataDir, args, env)
 
 describe('verivault CLI', () => {
   it('creates a tenant, a user, a key and a token, printing each secret alone on stdout', async () => {

@@ -1,31 +1,18 @@
 /**
  * verivault import: in-process on an embedded database, and over HTTP against a running server.
  */
-import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { runCli } from '../helpers/cli.js'
 import { createTenant, createTestApp, type TestApp } from '../helpers/app.js'
 import { CORPUS_DIR } from '../scans/corpus.js'
 
 const dataDir = mkdtempSync(join(tmpdir(), 'vv-cli-import-'))
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }))
 
-interface Run { code: number | null; stdout: string; stderr: string }
-
-function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', VV_DATA_DIR: dataDir, VV_LOG_LEVEL: 'warn', ...env },
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d: Buffer) => { stdout += d })
-    child.stderr.on('data', (d: Buffer) => { stderr += d })
-    child.on('close', (code) => resolve({ code, stdout, stderr }))
-  })
-}
+const cli = (args: string[], env: Record<string, string> = {}) => runCli(dataDir, args, env)
 
 describe('verivault import (in-process)', () => {
   beforeAll(async () => {
