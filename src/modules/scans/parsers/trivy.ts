@@ -97,7 +97,11 @@ function pickCvss(v: Obj): Cvss | undefined {
     const score = num(cls[sk])
     if (vector === undefined && score === undefined) continue
     const version = cvssVersion(vector) ?? (vector === undefined ? fallbackVersion : undefined)
-    return { ...(vector ? { vector } : {}), ...(score !== undefined ? { score } : {}), ...(version ? { version } : {}) }
+    const out: Cvss = {}
+    if (vector) out.vector = vector
+    if (score !== undefined) out.score = score
+    if (version) out.version = version
+    return out
   }
   return undefined
 }
