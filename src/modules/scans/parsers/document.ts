@@ -156,6 +156,14 @@ export function loadDocument(filename: string, content: Buffer | string): ScanDo
     kind = 'csv'
   }
 
+  return makeDocument(filename, kind, kind === 'csv' ? text : '', json, xml, xmlRoot)
+}
+
+/**
+ * Only CSV parsers read the text; for the others holding it would double a large report's memory while it is
+ * parsed. (A separate function, so that no closure keeps the caller's text alive.)
+ */
+function makeDocument(filename: string, kind: DocumentKind, text: string, json: unknown, xml: XmlNode | undefined, xmlRoot: string | undefined): ScanDocument {
   let csv: CsvTable | undefined
   return {
     filename, kind, text, json, xml, xmlRoot,

@@ -129,7 +129,10 @@ export interface CsvTable {
 export interface ScanDocument {
   filename: string
   kind: DocumentKind
-  /** The whole file as text (UTF-8, BOM removed). */
+  /**
+   * kind csv: the whole file as text (UTF-8, BOM removed). For json, jsonl and xml it is '' — those parsers read
+   * the parsed `json` / `xml`, and a large report's text is released as soon as it has been parsed.
+   */
   text: string
   /** kind json: the parsed value. kind jsonl: the array of parsed lines. Otherwise undefined. */
   json: unknown
