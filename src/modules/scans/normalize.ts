@@ -85,14 +85,12 @@ const sha256: (text: string) => string = typeof (cryptoHash as unknown) === 'fun
   : (text) => createHash('sha256').update(text).digest('hex')
 
 function fingerprintOf(parserId: string, ref: string, f: ParsedFinding): string {
-  const identity = f.uniqueId !== undefined
-    ? `u|${f.uniqueId}`
-    : [
-      f.ruleId ?? '', f.vulnerabilityIds?.[0] ?? '', f.component ? `${f.component.name}@${f.component.version ?? ''}` : '',
-      f.location?.path ?? '', f.location?.line ?? '', f.location?.url ?? '', f.location?.method ?? '', f.location?.param ?? '',
-      f.location?.port ?? '', f.title,
-    ].join('|')
-  return sha256(`scan\n${parserId}\n${ref}\n${identity}`)
+  if (f.uniqueId !== undefined) return sha256(`scan\n${parserId}\n${ref}\nu|${f.uniqueId}`)
+  const c = f.component
+  const l = f.location
+  // One template, no intermediate array: this runs once per finding.
+  return sha256(`scan\n${parserId}\n${ref}\n${f.ruleId ?? ''}|${f.vulnerabilityIds?.[0] ?? ''}|${c ? `${c.name}@${c.version ?? ''}` : ''}|`
+    + `${l?.path ?? ''}|${l?.line ?? ''}|${l?.url ?? ''}|${l?.method ?? ''}|${l?.param ?? ''}|${l?.port ?? ''}|${f.title}`)
 }
 
 /** findings.metadata of one finding: only what the report gave (built by assignment; it runs per finding). */
@@ -159,7 +157,7 @@ export function normalize(result: ParseResult, opts: NormalizeOptions): Normaliz
     }
     const status = f.status ?? 'active'
     findings.set(fingerprint, {
-      fingerprint, assetRef: ref, title: f.title.slice(0, 1000),
+      fingerprint, assetRef: ref, title: f.title.length > 1000 ? f.title.slice(0, 1000) : f.title,
       description: f.description ?? null,
       recommendation: f.remedy ?? (f.fixVersion ? `Upgrade to ${f.fixVersion}` : null),
       severity: f.severity, severityRank: SEVERITY_RANK[f.severity], status: STORE_STATUS[status],

@@ -264,7 +264,7 @@ function vulnerabilityFinding(run: Run, v: Obj, result: Obj, assetKey: string, s
   const purl = (isObject(v.PkgIdentifier) ? str(v.PkgIdentifier.PURL) : undefined) ?? str(v.Ref)
   const title = str(v.Title)
   const text = str(v.Description)
-  const facts = [`Target: ${target}`, ...(type ? [`Type: ${type}`] : []), ...(fix ? [`Fixed version: ${fix}`] : []), ...(service ? [`Workload: ${service}`] : [])]
+  const facts = `Target: ${target}${type ? `\nType: ${type}` : ''}${fix ? `\nFixed version: ${fix}` : ''}${service ? `\nWorkload: ${service}` : ''}`
   const extra: Record<string, unknown> = {}
   if (str(v.SeveritySource)) extra.severitySource = str(v.SeveritySource)
   if (trivyStatus) extra.trivyStatus = trivyStatus
@@ -280,7 +280,7 @@ function vulnerabilityFinding(run: Run, v: Obj, result: Obj, assetKey: string, s
     assetKey,
     title: id ? (version ? `${id} ${pkg} ${version}` : `${id} ${pkg}`) : (version ? `0 ${pkg} ${version}` : `0 ${pkg}`),
     // Concatenation (not join) lets V8 keep this as a rope until it is serialised.
-    description: title ? (text ? `${title}\n\n${text}\n\n${facts.join('\n')}` : `${title}\n\n${facts.join('\n')}`) : (text ? `${text}\n\n${facts.join('\n')}` : facts.join('\n')),
+    description: title ? (text ? `${title}\n\n${text}\n\n${facts}` : `${title}\n\n${facts}`) : (text ? `${text}\n\n${facts}` : facts),
     severity,
     component,
   }

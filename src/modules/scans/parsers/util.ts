@@ -107,7 +107,15 @@ export function severityFromCvss(score: number | undefined): Severity | undefine
 }
 
 /** "CWE-79", "79", 79, "CWE-79: Improper …", ["CWE-79", …] → [79, …] (deduplicated). */
+const SIMPLE_CWE = /^CWE-(\d{1,5})$/
+
 export function parseCwe(v: unknown): number[] {
+  // Fast path for the common shapes (undefined, ["CWE-79"]), which every vulnerability of large reports has.
+  if (v === undefined || v === null) return []
+  if (Array.isArray(v) && v.length === 1 && typeof v[0] === 'string') {
+    const m = SIMPLE_CWE.exec(v[0])
+    if (m) return Number(m[1]) > 0 ? [Number(m[1])] : []
+  }
   const out = new Set<number>()
   for (const item of asArray(v as unknown)) {
     if (typeof item === 'number') {
@@ -143,12 +151,17 @@ export function canonicalVulnId(s: string): string {
 
 /** Deduplicated advisory ids in canonical spelling (canonicalVulnId), others as given; order kept. */
 export function vulnIds(...values: unknown[]): string[] {
+  // Runs once or more per finding: plain loops, no intermediate arrays.
   const out: string[] = []
-  for (const v of values.flatMap((x) => asArray(x as unknown))) {
+  const add = (v: unknown) => {
     const s = str(v)
-    if (!s) continue
+    if (!s) return
     const id = canonicalVulnId(s)
     if (!out.includes(id)) out.push(id)
+  }
+  for (const x of values) {
+    if (Array.isArray(x)) for (const v of x) add(v)
+    else add(x)
   }
   return out
 }
