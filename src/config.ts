@@ -65,6 +65,7 @@ export const settings = {
   VV_IDEMPOTENCY_TTL_HOURS: { kind: 'int', default: 24, min: 24, max: 720, doc: 'How long Idempotency-Key results are kept and replayed.' },
   VV_MAX_UPLOAD_MB: { kind: 'int', default: 100, min: 1, max: 10_240, doc: 'Largest scanner file accepted by POST /api/v1/upload, in MiB; enforced while streaming (413).' },
   VV_UPLOAD_DIR: { kind: 'string', doc: 'Where uploaded scanner files wait for their import job (default <VV_DATA_DIR>/uploads). API and worker processes must share it.' },
+  VV_SCANS_RETENTION_DAYS: { kind: 'int', default: 90, min: 1, max: 3650, doc: 'Finished scanner import jobs (and their log lines) are deleted this many days after they ended; the findings they stored stay.' },
   VV_SCANS_LOG_LINES: { kind: 'int', default: 20, min: 1, max: 500, doc: 'Log lines shown in a scan job\'s `recent_logs`.' },
   VV_PHOENIX_API_URL: { kind: 'string', example: 'https://api.demo.appsecphx.io', doc: 'Default Phoenix Security API for exporting scanner imports (an upload\'s phoenix_api_url overrides it).' },
   VV_PHOENIX_CLIENT_ID: { kind: 'string', doc: 'Default Phoenix client id; with VV_PHOENIX_CLIENT_SECRET and VV_PHOENIX_API_URL every import is exported unless the upload names other credentials.' },

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify'
-import { buildApp, registerJobs } from './app.js'
+import { buildApp, MODULES, registerJobs } from './app.js'
 import type { Config } from './config.js'
 import { bootstrapFirstRun } from './platform/bootstrap.js'
 import { createPlatform, type Platform } from './platform/platform.js'
@@ -48,11 +48,14 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   if (opts.workers !== false) {
     await platform.jobs.start({ concurrency: config.JOBS_CONCURRENCY })
     const purge = async () => {
-      const [nonces, keys, jobs] = await Promise.all([
+      const [nonces, keys, jobs, webhooks, ...modules] = await Promise.all([
         platform.nonces.purgeExpired(), platform.idempotency.purgeExpired(),
         purgeFinishedJobs(platform.db, new Date(Date.now() - JOB_RETENTION_DAYS * 86_400_000)),
+        platform.webhooks.purgeFinished(new Date(Date.now() - JOB_RETENTION_DAYS * 86_400_000)),
+        ...MODULES.map((m) => m.maintenance?.(platform) ?? Promise.resolve({})),
       ])
-      if (nonces + keys + Number(jobs) > 0) log.info({ nonces, idempotency_keys: keys, jobs }, 'purged expired entries')
+      const counts: Record<string, number> = Object.assign({ nonces, idempotency_keys: keys, jobs: Number(jobs), webhook_deliveries: webhooks }, ...modules)
+      if (Object.values(counts).some((n) => n > 0)) log.info(counts, 'purged expired entries')
     }
     maintenance = setInterval(() => { purge().catch((err: unknown) => log.warn({ err }, 'maintenance failed')) }, MAINTENANCE_EVERY_MS)
     maintenance.unref()

@@ -11,4 +11,6 @@ export interface Module {
   /** Job definitions this module runs in the background (registered in every process, API and worker alike). */
   jobs?(platform: Platform): JobDefinition[]
   register(app: FastifyInstance): Promise<void>
+  /** Periodic housekeeping (retention), run by worker processes every few minutes; returns counts for the log. */
+  maintenance?(platform: Platform): Promise<Record<string, number>>
 }

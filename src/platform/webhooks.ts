@@ -75,6 +75,12 @@ export function createWebhookService(deps: { db: Database; secrets: SecretBox; j
       return row.id
     },
 
+    /** Deletes delivered and failed deliveries created before `before`; returns how many. */
+    async purgeFinished(before: Date): Promise<number> {
+      const r = await db.deleteFrom('webhook_deliveries').where('status', 'in', ['delivered', 'failed']).where('created_at', '<', before).executeTakeFirst()
+      return Number(r.numDeletedRows)
+    },
+
     async list(tenantId: string, sourceType: string, sourceIds: string[]): Promise<Map<string, WebhookDelivery[]>> {
       const out = new Map<string, WebhookDelivery[]>()
       if (sourceIds.length === 0) return out

@@ -10,6 +10,7 @@ import { startFakeServer } from '../fakes/http-server.js'
 import { startFakePhoenix, type FakePhoenix } from '../fakes/phoenix.js'
 import { createTenant, createTestApp, type TestApp, type TestTenant } from '../helpers/app.js'
 import { CORPUS_DIR } from './corpus.js'
+import { scansModule } from '../../src/modules/scans/index.js'
 
 const uploadDir = `/tmp/vv-test-uploads-${process.pid}`
 let t: TestApp
@@ -271,6 +272,21 @@ describe('hostile and broken files end the job as failed with a message naming t
     const job = await importFile(corpus('gitleaks/gitleaks8_many.json'), 'g.json', { scanner_type: 'nessus' })
     expect(job.status).toBe('failed')
     expect(job.error_message).toMatch(/XML|CSV/)
+  })
+})
+
+describe('retention', () => {
+  it('deletes finished import jobs older than VV_SCANS_RETENTION_DAYS with their logs; the findings stay', async () => {
+    const job = await importFile(corpus('gitleaks/gitleaks8_many.json'), 'old.json')
+    expect(job.status).toBe('completed')
+    await t.platform.db.updateTable('scan_imports').set({ completed_at: new Date(Date.now() - 91 * 86_400_000) }).where('id', '=', job.job_id).execute()
+    const purged = await scansModule.maintenance!(t.platform)
+    expect(purged.scan_imports).toBeGreaterThanOrEqual(1)
+    expect((await getJob(job.job_id)).status).toBe(404)
+    const logs = await t.platform.db.selectFrom('scan_import_logs').select('import_id').where('import_id', '=', job.job_id).execute()
+    expect(logs).toHaveLength(0)
+    const findings = await fetch(`${base}/api/v1/findings?source=scan`, { headers: { 'x-api-key': key } }).then((r) => r.json()) as { pagination: { total: number } }
+    expect(findings.pagination.total).toBeGreaterThan(0)
   })
 })
 

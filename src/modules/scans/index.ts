@@ -58,6 +58,10 @@ export const scansModule: Module = {
     timeoutMs: 30 * 60_000,
     handler: (ctx) => serviceFor(platform).runImport(ctx),
   })],
+  async maintenance(platform) {
+    const before = new Date(Date.now() - platform.config.SCANS_RETENTION_DAYS * 86_400_000)
+    return { scan_imports: await scansRepository(platform.db).purgeFinished(before) }
+  },
   async register(app) {
     const { platform } = app
     const { config } = platform

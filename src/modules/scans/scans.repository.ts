@@ -140,6 +140,12 @@ export function scansRepository(db: Database) {
       return Number(r.numUpdatedRows)
     },
 
+    /** Finished imports that ended before `before`, with their log lines (cascade); returns how many. */
+    async purgeFinished(before: Date): Promise<number> {
+      const r = await db.deleteFrom('scan_imports').where('status', 'in', ['completed', 'failed', 'cancelled']).where('completed_at', '<', before).executeTakeFirst()
+      return Number(r.numDeletedRows)
+    },
+
     /** `just_tags`: merges the file's tags into assets already in the store; creates nothing. */
     async writeTagsOnly(tenantId: string, assets: StoreAsset[]): Promise<BatchWriteResult> {
       if (assets.length === 0) return { inserted: 0, updated: 0, assetIds: [] }
