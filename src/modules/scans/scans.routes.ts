@@ -60,6 +60,9 @@ export async function scansRoutes(app: FastifyInstance, opts: ScansRoutesOptions
     limits: { fileSize: maxUploadBytes, files: 1, fields: 40, parts: 42, fieldSize: 64 * 1024, headerPairs: 200 },
     throwFileSizeLimit: true,
   })
+  // Any other body reaches the handler unread, which answers 415 naming multipart/form-data (instead of the
+  // platform's generic JSON hint).
+  app.addContentTypeParser('*', (_request, _payload, done) => { done(null, undefined) })
   const common = { family: SCANS_FAMILY } as const
 
   app.post('/api/v1/upload', {
