@@ -9,10 +9,9 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createServer } from 'node:net'
-import type { AddressInfo } from 'node:net'
 import autocannon from 'autocannon'
 import pg from 'pg'
+import { fmt, freePort } from './util.js'
 import { loadConfig } from '../src/config.js'
 import { createPlatform } from '../src/platform/platform.js'
 
@@ -32,14 +31,6 @@ const env = {
 const event = (i: string) => `{"source_system":"spectrastrike-sensor","event_type":"PROCESS_ANOMALY","occurred_at":"2026-02-22T10:00:00Z","severity":"high","asset_ref":"host-nyc-01","message":"Unexpected parent-child process chain ${i}","metadata":{"pid":2244,"parent_pid":2210,"technique":"T1059"}}`
 const single = event('[<id>]')
 const batch = `[${Array.from({ length: BATCH }, (_, i) => event(`[<id>]-${i}`)).join(',')}]`
-
-async function freePort(): Promise<number> {
-  const srv = createServer()
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r))
-  const { port } = srv.address() as AddressInfo
-  await new Promise((r) => srv.close(r))
-  return port
-}
 
 /** Starts a server process on a free port and waits until it answers. */
 async function startChild(args: (port: number) => string[], readyPath: string): Promise<{ child: ChildProcess; url: string }> {
@@ -85,7 +76,6 @@ async function rawInsertBaseline(): Promise<number> {
   return n / DURATION
 }
 
-const fmt = (n: number) => Math.round(n).toLocaleString('en-US')
 
 async function main() {
   const admin = new pg.Client({ connectionString: ADMIN_URL })

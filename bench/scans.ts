@@ -8,10 +8,10 @@
  */
 import { spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { createServer, type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pg from 'pg'
+import { fmt, freePort } from './util.js'
 import { loadConfig } from '../src/config.js'
 import { normalize } from '../src/modules/scans/normalize.js'
 import { loadDocument } from '../src/modules/scans/parsers/document.js'
@@ -27,7 +27,6 @@ const env = {
   ...process.env, VV_DATABASE_URL: benchUrl, VV_JWT_SECRET: 'bench-secret-bench-secret-bench-secret!!',
   VV_ENCRYPTION_KEY: Buffer.alloc(32, 5).toString('base64'), VV_LOG_LEVEL: 'warn', VV_DATA_DIR: dir, VV_MAX_UPLOAD_MB: '200',
 }
-const fmt = (n: number) => Math.round(n).toLocaleString('en-US')
 const mb = (n: number) => `${(n / 1048576).toFixed(1)} MB`
 
 /** A Trivy SchemaVersion 2 report shaped like a real one (long descriptions, references, CVSS per source). */
@@ -59,14 +58,6 @@ function generateReport(vulns: number): string {
     Metadata: { OS: { Family: 'debian', Name: '12.5' }, ImageID: 'sha256:abc', RepoTags: ['registry.example.com/shop/api:2026.11'] },
     Results: results,
   }, null, 2)
-}
-
-async function freePort(): Promise<number> {
-  const srv = createServer()
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r))
-  const { port } = srv.address() as AddressInfo
-  await new Promise((r) => srv.close(r))
-  return port
 }
 
 function rssOf(pid: number): { rss: number; hwm: number } {
