@@ -1,11 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import { parser as awsProwler } from '../../../src/modules/scans/parsers/aws_prowler.js'
 import { parser as awsProwlerV3plus } from '../../../src/modules/scans/parsers/aws_prowler_v3plus.js'
-import { shorten } from '../../../src/modules/scans/parsers/cloud-common.js'
 import { loadDocument } from '../../../src/modules/scans/parsers/document.js'
 import { parser as prowler } from '../../../src/modules/scans/parsers/prowler.js'
 import type { ScannerParser } from '../../../src/modules/scans/parsers/types.js'
-import { ScanFormatError } from '../../../src/modules/scans/parsers/util.js'
+import { ScanFormatError, shorten } from '../../../src/modules/scans/parsers/util.js'
 import { corpusDocument, detectAmong, parseWith } from '../corpus.js'
 
 const PARSERS: ScannerParser[] = [awsProwler, awsProwlerV3plus, prowler]

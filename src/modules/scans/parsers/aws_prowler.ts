@@ -11,8 +11,8 @@
  * result text are merged. CWE-1032 on all. Asset: CLOUD aws + account + region (+ resource in JSON).
  */
 import type { ParseContext, ParsedFinding, ParseResult, ScanDocument, ScannerParser, Severity } from './types.js'
-import { AssetCollector, isObject, ScanFormatError, severityFromText, str } from './util.js'
-import { firstRecord, labelled, paragraphs, PROWLER_CWE, shorten, urls } from './cloud-common.js'
+import { AssetCollector, firstRecord, isObject, ScanFormatError, severityFromText, shorten, str, urls } from './util.js'
+import { labelled, paragraphs, PROWLER_CWE } from './cloud-common.js'
 
 const WHERE = 'Prowler v2 report'
 const CHECK_NUMBER = /\[(.*?)\]/

@@ -10,11 +10,8 @@
  * CWE-1032 on all. Asset: CLOUD provider + account + region + resource (ARN, else resource id).
  */
 import type { AssetAttributes, ParseContext, ParsedFinding, ParseResult, ScanDocument, ScannerParser } from './types.js'
-import { AssetCollector, isObject, ScanFormatError, str } from './util.js'
-import {
-  complianceLines, firstRecord, isProwlerOcsf, jsonArray, labelled, obj, ocsfHasMessage, ocsfSeverityId, paragraphs,
-  prowlerSeverity, PROWLER_CWE, shorten, strings, urls,
-} from './cloud-common.js'
+import { AssetCollector, firstRecord, isObject, ScanFormatError, shorten, str, strings, urls } from './util.js'
+import { complianceLines, isProwlerOcsf, jsonArray, labelled, obj, ocsfHasMessage, ocsfSeverityId, paragraphs, prowlerSeverity, PROWLER_CWE } from './cloud-common.js'
 
 const WHERE = 'Prowler v3/v4 report'
 

@@ -6,8 +6,8 @@
  * Asset: CODE, scannerSource = the file name (Bandit does not name the scanned root).
  */
 import type { ParseContext, ParsedFinding, ParseResult, ScanDocument, ScannerParser } from './types.js'
-import { AssetCollector, isObject, num, ScanFormatError, severityFromText, str } from './util.js'
-import { clip, codeAsset, jsonObjectRoot, lineNumber, objectList, urls } from './sast-iac-common.js'
+import { AssetCollector, isObject, num, ScanFormatError, severityFromText, str, urls } from './util.js'
+import { clip, codeAsset, jsonObjectRoot, lineNumber, objectList } from './sast-iac-common.js'
 
 const WHERE = 'Bandit report'
 

@@ -9,8 +9,8 @@
  * the file name. IaC templates are source code, hence CODE rather than BUILD.
  */
 import type { ParseContext, ParsedFinding, ParseResult, ScanDocument, ScannerParser, Severity } from './types.js'
-import { AssetCollector, isObject, ScanFormatError, severityFromText, str } from './util.js'
-import { clip, codeAsset, lineNumber, objectList, optObject, rootFromPaths, strings, urls } from './sast-iac-common.js'
+import { AssetCollector, isObject, ScanFormatError, severityFromText, str, strings, urls } from './util.js'
+import { clip, codeAsset, lineNumber, objectList, optObject, rootFromPaths } from './sast-iac-common.js'
 
 const WHERE = 'Checkov report'
 type Obj = Record<string, unknown>

@@ -3,28 +3,10 @@
  * DefectDojo's title shortening, severity words, the OCSF record shape, and the uniqueness guard for tool ids.
  */
 import type { ParseContext, ParsedFinding, ScanDocument, Severity } from './types.js'
-import { asArray, isObject, ScanFormatError, severityFromText, str } from './util.js'
+import { isObject, ScanFormatError, severityFromText, str, strings } from './util.js'
 
 /** DefectDojo gives every Prowler finding CWE-1032 (Security Configuration Weaknesses). */
 export const PROWLER_CWE = 1032
-
-/**
- * Python's `textwrap.shorten(text, width)`: whitespace collapsed; if longer than `width`, whole words are kept and
- * " [...]" appended so the result fits. DefectDojo titles Prowler findings with it (width 150).
- */
-export function shorten(text: string, width = 150): string {
-  const words = text.split(/\s+/).filter((w) => w !== '')
-  const joined = words.join(' ')
-  if (joined.length <= width) return joined
-  const placeholder = ' [...]'
-  let out = ''
-  for (const w of words) {
-    const next = out === '' ? w : `${out} ${w}`
-    if (next.length + placeholder.length > width) break
-    out = next
-  }
-  return out === '' ? placeholder.trim() : out + placeholder
-}
 
 /** Prowler's severity words (critical/high/medium/low/informational); DefectDojo maps anything else to Info. */
 export function prowlerSeverity(value: unknown): Severity {
@@ -46,24 +28,6 @@ export function ocsfSeverityId(id: unknown): Severity | undefined {
 /** An object field as an object ({} when absent or not an object). */
 export function obj(v: unknown): Record<string, unknown> {
   return isObject(v) ? v : {}
-}
-
-/** Non-empty strings of a value that may be a string or a list of strings. */
-export function strings(v: unknown): string[] {
-  return asArray(v).map((s) => str(s)).filter((s): s is string => s !== undefined)
-}
-
-/** Distinct http(s) URLs, in order, from the given values (strings, lists, `a | b` joined strings). */
-export function urls(...values: unknown[]): string[] {
-  const out: string[] = []
-  for (const v of values) {
-    for (const s of strings(v)) {
-      for (const part of s.split(/\s*\|\s*|\s+/)) {
-        if (/^https?:\/\/\S+$/i.test(part) && !out.includes(part)) out.push(part)
-      }
-    }
-  }
-  return out
 }
 
 /** Prowler's compliance map {"CIS-1.4": ["1.20", …], …} as "CIS-1.4: 1.20; …" lines. */
@@ -110,16 +74,6 @@ export function dropSharedUniqueIds(findings: ParsedFinding[], ctx: ParseContext
 export function jsonArray(doc: ScanDocument, where: string): unknown[] {
   if (!Array.isArray(doc.json)) throw new ScanFormatError(`${where}: expected a JSON array of findings`)
   return doc.json
-}
-
-/** The first record of a JSON array / JSON lines document, or a single-object JSON document. */
-export function firstRecord(doc: ScanDocument): Record<string, unknown> | undefined {
-  if (doc.kind === 'json' && isObject(doc.json)) return doc.json
-  if ((doc.kind === 'json' || doc.kind === 'jsonl') && Array.isArray(doc.json)) {
-    const first = doc.json[0]
-    return isObject(first) ? first : undefined
-  }
-  return undefined
 }
 
 /** Whether an OCSF record is a Prowler Detection Finding (v4 `json-ocsf` output). */

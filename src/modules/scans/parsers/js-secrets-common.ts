@@ -43,12 +43,6 @@ export function jsonRecords(doc: ScanDocument): unknown[] {
   return []
 }
 
-/** The first record of a document (array element, first JSON line, or the object itself). */
-export function firstRecord(doc: ScanDocument): unknown {
-  if (doc.kind !== 'json' && doc.kind !== 'jsonl') return undefined
-  return Array.isArray(doc.json) ? doc.json[0] : doc.json
-}
-
 const GIT_HASH = /[a-f0-9]{64}/g
 
 /**

@@ -8,8 +8,8 @@
  * hence CODE rather than BUILD.
  */
 import type { ParseContext, ParsedFinding, ParseResult, ScanDocument, ScannerParser, Severity } from './types.js'
-import { AssetCollector, isObject, parseCwe, str, vulnIds } from './util.js'
-import { codeAsset, jsonObjectRoot, lineNumber, objectList, urls } from './sast-iac-common.js'
+import { parseCwe, AssetCollector, isObject, str, urls, vulnIds } from './util.js'
+import { codeAsset, jsonObjectRoot, lineNumber, objectList } from './sast-iac-common.js'
 
 const WHERE = 'KICS report'
 

@@ -4,8 +4,8 @@
  * are merged), title = the template's `info.name`, severity from `info.severity` (anything unknown → Low).
  */
 import type { ParsedFinding, ParseResult, ScanDocument, ScannerParser, Severity } from './types.js'
-import { AssetCollector, cvssVersion, isIp, isObject, num, originOf, parseCwe, ScanFormatError, str, vulnIds } from './util.js'
-import { firstRecord, jsonRecords, looseHost, loosePort } from './js-secrets-common.js'
+import { parseCwe, AssetCollector, cvssVersion, firstRecord, isIp, isObject, num, originOf, ScanFormatError, str, strings, vulnIds } from './util.js'
+import { jsonRecords, looseHost, loosePort } from './js-secrets-common.js'
 
 const WHERE = 'Nuclei report'
 const SEVERITY: Record<string, Severity> = { critical: 'critical', high: 'high', medium: 'medium', low: 'low', info: 'info' }
@@ -26,15 +26,9 @@ function detect(doc: ScanDocument): number {
   return 0
 }
 
-function textList(v: unknown): string[] {
-  if (Array.isArray(v)) return v.map((x) => str(x)).filter((x): x is string => x !== undefined)
-  const s = str(v)
-  return s ? [s] : []
-}
-
 function referencesOf(v: unknown): string[] {
   const out: string[] = []
-  for (const item of textList(v)) {
+  for (const item of strings(v)) {
     // Old templates wrote one string "- url\n- url".
     for (const part of item.split('\n')) {
       const ref = part.replace(/^\s*-\s*/, '').trim()
@@ -45,7 +39,7 @@ function referencesOf(v: unknown): string[] {
 }
 
 function tagsOf(v: unknown): string[] {
-  return [...new Set(textList(v).flatMap((t) => t.split(',')).map((t) => t.trim()).filter((t) => t !== ''))]
+  return [...new Set(strings(v).flatMap((t) => t.split(',')).map((t) => t.trim()).filter((t) => t !== ''))]
 }
 
 function parse(doc: ScanDocument): ParseResult {
@@ -94,11 +88,11 @@ function parse(doc: ScanDocument): ParseResult {
     const severityWord = str(info.severity)
     const severity = SEVERITY[severityWord?.toLowerCase() ?? ''] ?? 'low'
     const cls = isObject(info.classification) ? info.classification : undefined
-    const cves = vulnIds(...textList(cls?.['cve-id']).map((c) => c.toUpperCase()))
+    const cves = vulnIds(...strings(cls?.['cve-id']).map((c) => c.toUpperCase()))
     const cwe = parseCwe(cls?.['cwe-id'])
     const vector = str(cls?.['cvss-metrics'])
     const score = num(cls?.['cvss-score'])
-    const extracted = textList(item['extracted-results'] ?? item.extracted_results)
+    const extracted = strings(item['extracted-results'] ?? item.extracted_results)
     let description = str(info.description)
     if (extracted.length) description = `${description ?? ''}\n\nResults:\n${extracted.slice(0, 20).join('\n')}`.trim()
     const curl = str(item['curl-command'])

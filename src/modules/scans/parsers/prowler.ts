@@ -11,11 +11,8 @@
  * but are risk accepted. Asset: CLOUD provider + account + region + resource.
  */
 import type { AssetAttributes, ParseContext, ParsedFinding, ParseResult, ScanDocument, ScannerParser } from './types.js'
-import { AssetCollector, isObject, ScanFormatError, str } from './util.js'
-import {
-  complianceLines, dropSharedUniqueIds, firstRecord, isProwlerOcsf, jsonArray, labelled, obj, ocsfHasMessage,
-  ocsfSeverityId, paragraphs, prowlerSeverity, strings, urls,
-} from './cloud-common.js'
+import { AssetCollector, firstRecord, isObject, ScanFormatError, str, strings, urls } from './util.js'
+import { complianceLines, dropSharedUniqueIds, isProwlerOcsf, jsonArray, labelled, obj, ocsfHasMessage, ocsfSeverityId, paragraphs, prowlerSeverity } from './cloud-common.js'
 
 const WHERE = 'Prowler report'
 

@@ -20,8 +20,8 @@
  * Detection is capped at 0.6: tool-specific parsers of SARIF (Snyk Code, …) win with higher scores.
  */
 import type { ParseContext, ParsedFinding, ParseResult, ScanDocument, ScannerParser, Severity } from './types.js'
-import { AssetCollector, isObject, num, parseCwe, ScanFormatError, str, vulnIds } from './util.js'
-import { clip, codeAsset, jsonObjectRoot, lineNumber, objectList, strings } from './sast-iac-common.js'
+import { parseCwe, AssetCollector, isObject, num, ScanFormatError, shorten, str, strings, vulnIds } from './util.js'
+import { clip, codeAsset, jsonObjectRoot, lineNumber, objectList } from './sast-iac-common.js'
 
 const WHERE = 'SARIF report'
 type Obj = Record<string, unknown>
@@ -29,9 +29,6 @@ type Obj = Record<string, unknown>
 const CWE_RE = /cwe-(\d+)/i
 const CVE_RE = /CVE-\d+-\d+/i
 const PLACEHOLDER_RE = /\{(\d+)\}/g
-const WS_RE = /\s+/
-/** Whitespace textwrap would collapse: leading/trailing, doubled, or other than a plain space. */
-const ODD_SPACE_RE = /^\s|\s$|\s\s|[^\S ]/
 const HTTP_RE = /^https?:\/\//i
 const MAX_FLOW_STEPS = 30
 
@@ -44,22 +41,6 @@ function detect(doc: ScanDocument): number {
   if (version?.startsWith('2.') || schema.includes('sarif')) return 0.6
   const first: unknown = root.runs[0]
   return isObject(first) && isObject(first.tool) ? 0.5 : 0.2
-}
-
-/** Python's textwrap.shorten(text, width, placeholder=' [...]'): whitespace collapsed, cut at a word boundary. */
-function shorten(text: string, width = 150): string {
-  if (text.length <= width && !ODD_SPACE_RE.test(text)) return text
-  const words = text.split(WS_RE).filter((w) => w !== '')
-  const joined = words.join(' ')
-  if (joined.length <= width) return joined
-  const placeholder = ' [...]'
-  let out = ''
-  for (const w of words) {
-    const next = out ? `${out} ${w}` : w
-    if (next.length + placeholder.length > width) break
-    out = next
-  }
-  return out ? out + placeholder : placeholder.trim()
 }
 
 function substitute(text: string, args: unknown): string {

@@ -48,22 +48,6 @@ export function lineNumber(v: unknown): number | undefined {
   return n !== undefined && n >= 1 ? Math.trunc(n) : undefined
 }
 
-/** Strings of a list (non-strings and blanks dropped); a single string gives [it]. */
-export function strings(v: unknown): string[] {
-  if (Array.isArray(v)) return v.map((x) => str(x)).filter((x): x is string => x !== undefined)
-  const s = str(v)
-  return s ? [s] : []
-}
-
-/** http(s) URLs among the values, deduplicated, order kept. */
-export function urls(...values: unknown[]): string[] {
-  const out: string[] = []
-  for (const s of values.flatMap((v) => strings(v))) {
-    if (/^https?:\/\//i.test(s) && !out.includes(s)) out.push(s)
-  }
-  return out
-}
-
 /**
  * The scanned root when a finding gives both its absolute and its root-relative path
  * ("/infra/terraform/aws/db.tf" + "/aws/db.tf" → "/infra/terraform").

@@ -15,8 +15,8 @@
  * failing the import.
  */
 import type { ParseContext, ParsedFinding, ParseResult, ScanDocument, ScannerParser, ScanFindingStatus, Severity } from './types.js'
-import { AssetCollector, isObject, parseCwe, ScanFormatError, str, vulnIds } from './util.js'
-import { clip, codeAsset, jsonObjectRoot, lineNumber, objectList, optObject, strings, urls } from './sast-iac-common.js'
+import { parseCwe, AssetCollector, isObject, ScanFormatError, str, strings, urls, vulnIds } from './util.js'
+import { clip, codeAsset, jsonObjectRoot, lineNumber, objectList, optObject } from './sast-iac-common.js'
 
 const WHERE = 'Semgrep report'
 type Obj = Record<string, unknown>

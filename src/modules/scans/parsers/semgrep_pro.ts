@@ -11,8 +11,8 @@
  * Asset: REPOSITORY (repository.url, else repository.name); CODE with the file name when the export has none.
  */
 import type { ParseContext, ParsedFinding, ParseResult, ScanDocument, ScannerParser, Severity } from './types.js'
-import { AssetCollector, isObject, parseCwe, ScanFormatError, str } from './util.js'
-import { codeAsset, jsonObjectRoot, lineNumber, objectList, optObject, strings } from './sast-iac-common.js'
+import { parseCwe, AssetCollector, isObject, ScanFormatError, str, strings } from './util.js'
+import { codeAsset, jsonObjectRoot, lineNumber, objectList, optObject } from './sast-iac-common.js'
 
 const WHERE = 'Semgrep Pro report'
 type Obj = Record<string, unknown>

@@ -8,8 +8,8 @@
  * Asset: CODE, scannerSource = the file name (tfsec does not name the scanned root).
  */
 import type { ParseContext, ParsedFinding, ParseResult, ScanDocument, ScannerParser, Severity } from './types.js'
-import { AssetCollector, isObject, ScanFormatError, str } from './util.js'
-import { codeAsset, jsonObjectRoot, lineNumber, objectList, optObject, strings } from './sast-iac-common.js'
+import { AssetCollector, isObject, ScanFormatError, str, strings } from './util.js'
+import { codeAsset, jsonObjectRoot, lineNumber, objectList, optObject } from './sast-iac-common.js'
 
 const WHERE = 'tfsec report'
 const URL_RE = /https?:\/\/[^\s]+[^\s.,;)]/i

@@ -1,6 +1,6 @@
 /** What the Trivy and trivy-operator parsers share: Trivy's severity words, references, ARN parsing. */
 import type { AssetAttributes, Severity } from './types.js'
-import { asArray, str } from './util.js'
+import { str } from './util.js'
 
 /** Trivy's severity words (DefectDojo's TRIVY_SEVERITIES): UNKNOWN → info; anything else is not a Trivy severity. */
 const TRIVY_SEVERITIES: Record<string, Severity> = {
@@ -44,7 +44,3 @@ export function arnAttributes(arn: string | undefined): AssetAttributes | undefi
   return { provider, account, ...(region ? { region } : {}), resource: arn }
 }
 
-/** Nonempty strings of a list, order kept. */
-export function strings(v: unknown): string[] {
-  return asArray(v as unknown).map((x) => str(x)).filter((x): x is string => x !== undefined)
-}

@@ -19,8 +19,10 @@ import type {
   AssetAttributes, AssetType, ParseContext, ParsedFinding, ParseResult, ScanDocument, ScanFindingStatus, ScannerParser,
   Severity,
 } from './types.js'
-import { AssetCollector, cvssVersion, isObject, num, parseCwe, ScanFormatError, severityFromCvss, severityFromText, str, vulnIds } from './util.js'
-import { arnAttributes, referenceList, strings, trivySeverity } from './trivy-common.js'
+import {
+  arrayField, AssetCollector, cvssVersion, isObject, num, parseCwe, ScanFormatError, severityFromCvss, severityFromText, str, strings, vulnIds,
+} from './util.js'
+import { arnAttributes, referenceList, trivySeverity } from './trivy-common.js'
 
 const WHERE = 'Trivy report'
 type Obj = Record<string, unknown>
@@ -58,11 +60,7 @@ function detect(doc: ScanDocument): number {
 // ---------------------------------------------------------------------------------------------------------------
 // helpers
 
-function list(value: unknown, what: string): unknown[] {
-  if (value === undefined || value === null) return []
-  if (!Array.isArray(value)) throw new ScanFormatError(`${WHERE}: ${what} must be a JSON array, got ${typeof value}`)
-  return value
-}
+const list = (value: unknown, what: string) => arrayField(value, `${WHERE}: ${what}`)
 
 function meaningfulName(name: string | undefined): string | undefined {
   return name && name !== '.' && name !== './' ? name : undefined

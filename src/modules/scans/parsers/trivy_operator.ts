@@ -16,8 +16,10 @@
  * resource, or the cluster.
  */
 import type { ParseContext, ParsedFinding, ParseResult, ScanDocument, ScannerParser } from './types.js'
-import { AssetCollector, cvssVersion, isObject, num, ScanFormatError, severityFromCvss, severityFromText, str, vulnIds } from './util.js'
-import { referenceList, strings, trivySeverity } from './trivy-common.js'
+import {
+  arrayField, AssetCollector, cvssVersion, isObject, num, ScanFormatError, severityFromCvss, severityFromText, str, strings, vulnIds,
+} from './util.js'
+import { referenceList, trivySeverity } from './trivy-common.js'
 
 const WHERE = 'trivy-operator report'
 type Obj = Record<string, unknown>
@@ -60,11 +62,7 @@ function detect(doc: ScanDocument): number {
 // ---------------------------------------------------------------------------------------------------------------
 // helpers
 
-function list(value: unknown, what: string): unknown[] {
-  if (value === undefined || value === null) return []
-  if (!Array.isArray(value)) throw new ScanFormatError(`${WHERE}: ${what} must be a JSON array, got ${typeof value}`)
-  return value
-}
+const list = (value: unknown, what: string) => arrayField(value, `${WHERE}: ${what}`)
 
 const VULNID = /^([a-zA-Z_-]+)([0-9]+)/
 

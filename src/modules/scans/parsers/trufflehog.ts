@@ -7,8 +7,8 @@
  *   merged by file + detector + line + commit + raw secret. Verified secrets are Critical.
  */
 import type { ParsedFinding, ParseResult, ScanDocument, ScannerParser, Severity } from './types.js'
-import { AssetCollector, asArray, isObject, num, ScanFormatError, str } from './util.js'
-import { firstRecord, jsonRecords, maskSecret, SECRET_CWE, SECRET_REMEDY } from './js-secrets-common.js'
+import { asArray, AssetCollector, firstRecord, isObject, num, ScanFormatError, str } from './util.js'
+import { jsonRecords, maskSecret, SECRET_CWE, SECRET_REMEDY } from './js-secrets-common.js'
 
 const WHERE = 'TruffleHog report'
 

@@ -6,7 +6,7 @@
  *   title "{rule.message} found in {path}", severity from the rule, merged by title + secret + severity + line.
  */
 import type { ParsedFinding, ParseResult, ScanDocument, ScannerParser, Severity } from './types.js'
-import { AssetCollector, isObject, num, ScanFormatError, severityFromText, str } from './util.js'
+import { AssetCollector, isObject, num, ScanFormatError, severityFromText, str, strings } from './util.js'
 import { maskSecret, SECRET_CWE, SECRET_REMEDY } from './js-secrets-common.js'
 
 const WHERE = 'trufflehog3 report'
@@ -35,13 +35,6 @@ function legacySeverity(reason: string): Severity {
   return 'high'
 }
 
-/** stringsFound is a list, but some trufflehog3 versions wrote the list's Python repr as one string. */
-function stringsOf(v: unknown): string[] {
-  if (Array.isArray(v)) return v.map((s) => str(s)).filter((s): s is string => s !== undefined)
-  const s = str(v)
-  return s ? [s] : []
-}
-
 function parse(doc: ScanDocument): ParseResult {
   const root = doc.json
   if (!Array.isArray(root)) throw new ScanFormatError(`${WHERE}: expected a JSON array of findings`)
@@ -61,7 +54,7 @@ function parse(doc: ScanDocument): ParseResult {
         prev.occurrences = (prev.occurrences ?? 1) + 1
         continue
       }
-      const strings = stringsOf(r.stringsFound)
+      const found = strings(r.stringsFound)
       const lines = [
         `Commit: ${str(r.commit)?.split('\n', 1)[0] ?? 'unknown'}`,
         ...(str(r.commitHash) ? [`Commit hash: ${str(r.commitHash)}`] : []),
@@ -70,7 +63,7 @@ function parse(doc: ScanDocument): ParseResult {
         `Reason: ${reason}`,
         `Path: ${path}`,
       ]
-      if (strings.length) lines.push('Strings found:', ...strings.slice(0, 10).map((s) => `  ${s.length > 300 ? `${s.slice(0, 300)}…` : s}`))
+      if (found.length) lines.push('Strings found:', ...found.slice(0, 10).map((s) => `  ${s.length > 300 ? `${s.slice(0, 300)}…` : s}`))
       byKey.set(key, {
         assetKey: asset(),
         title: `Hard Coded ${reason} in: ${path}`,

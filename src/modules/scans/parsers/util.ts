@@ -269,6 +269,61 @@ export function assetKey(type: AssetType, a: AssetAttributes): string {
   }
 }
 
+/** A JSON array field: missing/null → [], an array as is; anything else is a format error naming `what`. */
+export function arrayField(value: unknown, what: string): unknown[] {
+  if (value === undefined || value === null) return []
+  if (!Array.isArray(value)) throw new ScanFormatError(`${what} must be a JSON array, got ${typeof value}`)
+  return value
+}
+
+/** Strings of a list (non-strings and blanks dropped); a single value gives [it]. */
+export function strings(v: unknown): string[] {
+  if (Array.isArray(v)) return v.map((x) => str(x)).filter((x): x is string => x !== undefined)
+  const s = str(v)
+  return s ? [s] : []
+}
+
+/** Distinct http(s) URLs, in order, from the given values (strings, lists, or several joined by spaces or `|`). */
+export function urls(...values: unknown[]): string[] {
+  const out: string[] = []
+  for (const v of values) {
+    for (const s of strings(v)) {
+      for (const part of s.split(/\s*\|\s*|\s+/)) {
+        if (/^https?:\/\/\S+$/i.test(part) && !out.includes(part)) out.push(part)
+      }
+    }
+  }
+  return out
+}
+
+const ODD_SPACE = /^\s|\s$|\s\s|[^\S ]/
+
+/**
+ * Python's `textwrap.shorten(text, width)`, which DefectDojo titles several formats with: whitespace collapsed; if
+ * longer than `width`, whole words are kept and " [...]" appended so that the result fits.
+ */
+export function shorten(text: string, width = 150): string {
+  if (text.length <= width && !ODD_SPACE.test(text)) return text
+  const words = text.split(/\s+/).filter((w) => w !== '')
+  const joined = words.join(' ')
+  if (joined.length <= width) return joined
+  const placeholder = ' [...]'
+  let out = ''
+  for (const w of words) {
+    const next = out ? `${out} ${w}` : w
+    if (next.length + placeholder.length > width) break
+    out = next
+  }
+  return out ? out + placeholder : placeholder.trim()
+}
+
+/** The first record of a JSON array / JSON lines document, or a single-object JSON document; undefined otherwise. */
+export function firstRecord(doc: ScanDocument): Record<string, unknown> | undefined {
+  if (doc.kind !== 'json' && doc.kind !== 'jsonl') return undefined
+  const first = Array.isArray(doc.json) ? doc.json[0] : doc.json
+  return isObject(first) ? first : undefined
+}
+
 /** Top-level keys of a JSON object document (for detection), or an empty set. */
 export function jsonKeys(doc: ScanDocument): Set<string> {
   return isObject(doc.json) ? new Set(Object.keys(doc.json)) : new Set()

@@ -8,8 +8,8 @@
  *   `runId`), one finding per advisory titled "{CVE}_{module}".
  */
 import type { ParseContext, ParsedFinding, ParseResult, ScanDocument, ScannerParser } from './types.js'
-import { AssetCollector, asArray, fileHint, isObject, parseCwe, ScanFormatError, str, vulnIds } from './util.js'
-import { firstRecord, jsonRecords, npmAdvisoryFields, npmPurl, npmSeverity } from './js-secrets-common.js'
+import { parseCwe, asArray, AssetCollector, fileHint, firstRecord, isObject, ScanFormatError, str, vulnIds } from './util.js'
+import { jsonRecords, npmAdvisoryFields, npmPurl, npmSeverity } from './js-secrets-common.js'
 
 const WHERE = 'yarn audit report'
 const YARN1_TYPES = new Set(['auditAdvisory', 'auditSummary', 'auditAction'])
