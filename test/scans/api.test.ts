@@ -34,32 +34,45 @@ afterAll(async () => {
 
 const corpus = (file: string) => readFileSync(join(CORPUS_DIR, file))
 
-async function upload(content: Buffer | string, filename: string, fields: Record<string, string> = {}, apiKey = key) {
+// Each helper takes the caller's key and server (another tenant, another app instance) when the test needs them.
+async function upload(content: Buffer | string, filename: string, fields: Record<string, string> = {}, apiKey = key, url = base) {
   const form = new FormData()
   for (const [k, v] of Object.entries(fields)) form.append(k, v)
   form.append('file', new Blob([content]), filename)
-  const res = await fetch(`${base}/api/v1/upload`, { method: 'POST', headers: { 'x-api-key': apiKey }, body: form })
+  const res = await fetch(`${url}/api/v1/upload`, { method: 'POST', headers: { 'x-api-key': apiKey }, body: form })
   return { status: res.status, body: await res.json() as Record<string, any> }
 }
 
-async function getJob(id: string, apiKey = key) {
-  const res = await fetch(`${base}/api/v1/jobs/${id}`, { headers: { 'x-api-key': apiKey } })
+async function getJob(id: string, apiKey = key, url = base) {
+  const res = await fetch(`${url}/api/v1/jobs/${id}`, { headers: { 'x-api-key': apiKey } })
   return { status: res.status, body: await res.json() as Record<string, any> }
 }
 
-async function waitJob(id: string): Promise<Record<string, any>> {
+async function waitJob(id: string, apiKey = key, url = base): Promise<Record<string, any>> {
   for (let i = 0; i < 400; i++) {
-    const { body } = await getJob(id)
+    const { body } = await getJob(id, apiKey, url)
     if (['completed', 'failed', 'cancelled'].includes(body.status)) return body
     await new Promise((r) => setTimeout(r, 50))
   }
   throw new Error(`job ${id} did not finish`)
 }
 
-async function importFile(content: Buffer | string, filename: string, fields: Record<string, string> = {}) {
-  const up = await upload(content, filename, fields)
+/** Messages of a WebSocket until `until` accepts one (that one included). */
+const collect = (ws: WebSocket, until: (m: Record<string, any>) => boolean) => new Promise<Record<string, any>[]>((resolve, reject) => {
+  const seen: Record<string, any>[] = []
+  const timer = setTimeout(() => reject(new Error(`timed out; got ${JSON.stringify(seen.map((m) => m.type))}`)), 15000)
+  ws.on('message', (raw) => {
+    const m = JSON.parse(raw.toString()) as Record<string, any>
+    seen.push(m)
+    if (until(m)) { clearTimeout(timer); resolve(seen) }
+  })
+  ws.on('error', reject)
+})
+
+async function importFile(content: Buffer | string, filename: string, fields: Record<string, string> = {}, apiKey = key, url = base) {
+  const up = await upload(content, filename, fields, apiKey, url)
   expect(up.status, JSON.stringify(up.body)).toBe(202)
-  return waitJob(up.body.job_id)
+  return waitJob(up.body.job_id, apiKey, url)
 }
 
 describe('POST /api/v1/upload', () => {
@@ -112,16 +125,8 @@ describe('POST /api/v1/upload', () => {
     list.splice(0, 3)
     const fresh = await createTenant(t.platform, 'delta')
     const k = await fresh.apiKey('admin')
-    const a = await upload(JSON.stringify(full), 'full.json', {}, k)
-    expect(a.status).toBe(202)
-    for (let i = 0; i < 400 && !['completed', 'failed'].includes((await getJob(a.body.job_id, k)).body.status); i++) await new Promise((r) => setTimeout(r, 50))
-    const b = await upload(JSON.stringify(subset), 'subset.json', { import_type: 'delta' }, k)
-    let job: Record<string, any> = {}
-    for (let i = 0; i < 400; i++) {
-      job = (await getJob(b.body.job_id, k)).body
-      if (['completed', 'failed'].includes(job.status)) break
-      await new Promise((r) => setTimeout(r, 50))
-    }
+    expect((await importFile(JSON.stringify(full), 'full.json', {}, k)).status).toBe('completed')
+    const job = await importFile(JSON.stringify(subset), 'subset.json', { import_type: 'delta' }, k)
     expect(job).toMatchObject({ status: 'completed', import_type: 'delta', findings_new: 0 })
     expect(job.findings_closed).toBeGreaterThanOrEqual(1)
     const closed = await fetch(`${base}/api/v1/findings?status=closed`, { headers: { 'x-api-key': k } }).then((r) => r.json()) as { pagination: { total: number } }
@@ -144,15 +149,7 @@ describe('POST /api/v1/upload', () => {
     const plain = await createTenant(t.platform, 'plain')
     const anon = await createTenant(t.platform, 'anon')
     const [plainKey, anonKey] = [await plain.apiKey('admin'), await anon.apiKey('admin')]
-    const run = async (k: string, fields: Record<string, string>) => {
-      const up = await upload(file, 'nessus.xml', fields, k)
-      for (let i = 0; i < 400; i++) {
-        const job = (await getJob(up.body.job_id, k)).body
-        if (['completed', 'failed'].includes(job.status)) return job
-        await new Promise((r) => setTimeout(r, 50))
-      }
-      throw new Error('import did not finish')
-    }
+    const run = (k: string, fields: Record<string, string>) => importFile(file, 'nessus.xml', fields, k)
     const listed = async (k: string) => (await fetch(`${base}/api/v1/findings?per_page=100`, { headers: { 'x-api-key': k } }).then((r) => r.json()) as { data: Record<string, any>[] }).data
     expect((await run(plainKey, {})).status).toBe('completed')
     const realRefs = [...new Set((await listed(plainKey)).map((f) => f.asset_ref as string))]
@@ -189,15 +186,7 @@ describe('POST /api/v1/upload', () => {
   it('create_empty_assets stores the assets without their findings; just_tags writes neither findings nor new assets', async () => {
     const fresh = await createTenant(t.platform, 'flags')
     const k = await fresh.apiKey('admin')
-    const run = async (fields: Record<string, string>) => {
-      const up = await upload(corpus('trivy/legacy_many_vulns.json'), 'flags.json', fields, k)
-      for (let i = 0; i < 400; i++) {
-        const job = (await getJob(up.body.job_id, k)).body
-        if (['completed', 'failed'].includes(job.status)) return job
-        await new Promise((r) => setTimeout(r, 50))
-      }
-      throw new Error('import did not finish')
-    }
+    const run = (fields: Record<string, string>) => importFile(corpus('trivy/legacy_many_vulns.json'), 'flags.json', fields, k)
     const empty = await run({ create_empty_assets: 'true' })
     expect(empty).toMatchObject({ status: 'completed', findings_new: 0, batch_summary: { assets: 1, findings_written: 0 } })
     const tags = await run({ just_tags: 'true' })
@@ -385,16 +374,6 @@ describe('webhook notifications', () => {
 
 describe('WS /ws/{job_id}', () => {
   const wsUrl = (id: string, query = '') => `${base.replace('http', 'ws')}/ws/${id}${query}`
-  const collect = (ws: WebSocket, until: (m: Record<string, any>) => boolean) => new Promise<Record<string, any>[]>((resolve, reject) => {
-    const seen: Record<string, any>[] = []
-    const timer = setTimeout(() => reject(new Error(`timed out; got ${JSON.stringify(seen.map((m) => m.type))}`)), 15000)
-    ws.on('message', (raw) => {
-      const m = JSON.parse(raw.toString()) as Record<string, any>
-      seen.push(m)
-      if (until(m)) { clearTimeout(timer); resolve(seen) }
-    })
-    ws.on('error', reject)
-  })
 
   it('streams connected, log, progress and complete for a job; a late joiner gets the final state', async () => {
     const up = await upload(corpus('trivy/legacy_many_vulns.json'), 'live.json')
@@ -447,19 +426,9 @@ describe('WS across processes and heartbeats', () => {
     const api = await createTestApp({ VV_UPLOAD_DIR: uploadDir })
     try {
       const url = await api.app.listen({ port: 0, host: '127.0.0.1' })
-      const form = new FormData()
-      form.append('file', new Blob([corpus('trivy/legacy_many_vulns.json')]), 'elsewhere.json')
-      const up = await fetch(`${url}/api/v1/upload`, { method: 'POST', headers: { 'x-api-key': key }, body: form }).then((r) => r.json()) as { job_id: string }
+      const { body: up } = await upload(corpus('trivy/legacy_many_vulns.json'), 'elsewhere.json', {}, key, url)
       const ws = new WebSocket(`${url.replace('http', 'ws')}/ws/${up.job_id}`, { headers: { 'x-api-key': key } })
-      const seen: string[] = []
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no complete; got ${seen.join(',')}`)), 20000)
-        ws.on('message', (raw) => {
-          const m = JSON.parse(raw.toString()) as { type: string }
-          seen.push(m.type)
-          if (m.type === 'complete') { clearTimeout(timer); resolve() }
-        })
-      })
+      const seen = (await collect(ws, (m) => m.type === 'complete')).map((m) => m.type)
       ws.close()
       expect(api.platform.jobs.working).toBe(false)
       expect(seen[0]).toBe('connected')
@@ -473,17 +442,9 @@ describe('WS across processes and heartbeats', () => {
     const quick = await createTestApp({ VV_UPLOAD_DIR: uploadDir, VV_WS_HEARTBEAT_SECONDS: '1', VV_REDIS_PREFIX: `vv-test-${process.pid}-heartbeat` })
     try {
       const url = await quick.app.listen({ port: 0, host: '127.0.0.1' })
-      const form = new FormData()
-      form.append('file', new Blob([corpus('gitleaks/gitleaks8_many.json')]), 'beat.json')
-      const up = await fetch(`${url}/api/v1/upload`, { method: 'POST', headers: { 'x-api-key': key }, body: form }).then((r) => r.json()) as { job_id: string }
+      const { body: up } = await upload(corpus('gitleaks/gitleaks8_many.json'), 'beat.json', {}, key, url)
       const ws = new WebSocket(`${url.replace('http', 'ws')}/ws/${up.job_id}`, { headers: { 'x-api-key': key } })
-      const beat = await new Promise<Record<string, unknown>>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error('no heartbeat')), 5000)
-        ws.on('message', (raw) => {
-          const m = JSON.parse(raw.toString()) as Record<string, unknown>
-          if (m.type === 'heartbeat') { clearTimeout(timer); resolve(m) }
-        })
-      })
+      const beat = (await collect(ws, (m) => m.type === 'heartbeat')).at(-1)
       ws.close()
       expect(beat).toEqual({ type: 'heartbeat', timestamp: expect.any(String) })
     } finally {
@@ -561,15 +522,7 @@ describe('export to Phoenix', () => {
       const url = await other.app.listen({ port: 0, host: '127.0.0.1' })
       const k = await (await createTenant(other.platform, 'phx-default')).apiKey('admin')
       const before = phoenix.imports.length
-      const form = new FormData()
-      form.append('assessment_name', 'defaults-check')
-      form.append('file', new Blob([corpus('gitleaks/gitleaks8_many.json')]), 'default.json')
-      const up = await fetch(`${url}/api/v1/upload`, { method: 'POST', headers: { 'x-api-key': k }, body: form }).then((r) => r.json()) as { job_id: string }
-      let job: Record<string, any> = {}
-      for (let i = 0; i < 400 && !['completed', 'failed'].includes(job.status); i++) {
-        await new Promise((r) => setTimeout(r, 50))
-        job = await fetch(`${url}/api/v1/jobs/${up.job_id}`, { headers: { 'x-api-key': k } }).then((r) => r.json()) as Record<string, any>
-      }
+      const job = await importFile(corpus('gitleaks/gitleaks8_many.json'), 'default.json', { assessment_name: 'defaults-check' }, k, url)
       expect(job.status, job.error_message).toBe('completed')
       // Other tests' queued jobs may run here too (one database); count this upload's export only.
       expect(phoenix.imports.slice(before).filter((i) => i.assessment.name === 'defaults-check')).toHaveLength(1)

@@ -1,4 +1,3 @@
-import { resolve } from 'node:path'
 import { Type } from 'typebox'
 import { defineJob } from '../../platform/jobs/index.js'
 import type { Platform } from '../../platform/platform.js'
@@ -7,6 +6,7 @@ import { PARSERS } from './parsers/index.js'
 import { ParserRegistry } from './parsers/registry.js'
 import { SCANS_FAMILY, scansRoutes } from './scans.routes.js'
 import { scansWebSocket } from './scans.ws.js'
+import { uploadRoot } from './scans.storage.js'
 import { scansRepository } from './scans.repository.js'
 import { createScansService, SCAN_IMPORT_JOB, type ScansService } from './scans.service.js'
 
@@ -67,7 +67,7 @@ export const scansModule: Module = {
     const { config } = platform
     await app.register(scansRoutes, {
       service: serviceFor(platform), registry,
-      uploadDir: resolve(config.UPLOAD_DIR ?? `${config.DATA_DIR}/uploads`),
+      uploadDir: uploadRoot(config),
       maxUploadBytes: config.MAX_UPLOAD_MB * 1024 * 1024,
       redisHealthy: async () => {
         if (!platform.redis) return 'not_configured'

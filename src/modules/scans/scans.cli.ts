@@ -3,18 +3,15 @@
  * the upload API, or in-process on this machine's database. Progress goes to stderr (a bar on a terminal, log lines
  * otherwise); stdout gets the job id, or with --wait the final job as JSON, so scripts can use it.
  */
-import { createHash } from 'node:crypto'
-import { createReadStream, createWriteStream } from 'node:fs'
-import { mkdir, stat } from 'node:fs/promises'
-import { openAsBlob } from 'node:fs'
-import { basename, join, resolve } from 'node:path'
-import { Transform } from 'node:stream'
-import { pipeline } from 'node:stream/promises'
+import { createReadStream, openAsBlob } from 'node:fs'
+import { stat } from 'node:fs/promises'
+import { basename } from 'node:path'
 import { SingleBar, Presets } from 'cli-progress'
 import type { Platform } from '../../platform/platform.js'
 import { parseUploadForm } from './scans.form.js'
-import type { JobOut } from './scans.schemas.js'
+import { FINISHED_STATUSES, type JobOut } from './scans.schemas.js'
 import { newImportId } from './scans.service.js'
+import { storeUpload, uploadPath, uploadRoot } from './scans.storage.js'
 import { registry, serviceFor } from './index.js'
 
 export interface ImportOptions {
@@ -29,7 +26,16 @@ export interface ImportOptions {
   anonymize?: boolean
 }
 
-const FINISHED = new Set(['completed', 'failed', 'cancelled'])
+/** The upload form fields the options stand for (sent over HTTP, or checked like an upload in-process). */
+function formFields(o: ImportOptions): Record<string, string> {
+  const fields: Record<string, string> = {}
+  if (o.scanner) fields.scanner_type = o.scanner
+  if (o.assetType) fields.asset_type = o.assetType
+  if (o.importType) fields.import_type = o.importType
+  if (o.assessment) fields.assessment_name = o.assessment
+  if (o.anonymize) fields.anonymize = 'true'
+  return fields
+}
 
 /** Shows a job's progress until it ends; returns the final job. */
 async function follow(read: () => Promise<JobOut>, info: (s: string) => void): Promise<JobOut> {
@@ -42,7 +48,7 @@ async function follow(read: () => Promise<JobOut>, info: (s: string) => void): P
     bar?.update(Math.floor(job.progress), { step })
     if (!bar && step !== lastStep) info(`${Math.floor(job.progress)}% ${step}`)
     lastStep = step
-    if (FINISHED.has(job.status)) {
+    if (FINISHED_STATUSES.has(job.status)) {
       bar?.stop()
       return job
     }
@@ -63,11 +69,7 @@ export async function importRemote(file: string, o: ImportOptions, out: (s: stri
   const base = o.url!.replace(/\/+$/, '')
   const headers = { 'x-api-key': o.apiKey! }
   const form = new FormData()
-  if (o.scanner) form.append('scanner_type', o.scanner)
-  if (o.assetType) form.append('asset_type', o.assetType)
-  if (o.importType) form.append('import_type', o.importType)
-  if (o.assessment) form.append('assessment_name', o.assessment)
-  if (o.anonymize) form.append('anonymize', 'true')
+  for (const [k, v] of Object.entries(formFields(o))) form.append(k, v)
   // openAsBlob streams the file from disk instead of reading it into memory.
   form.append('file', await openAsBlob(file), basename(file))
   const res = await fetch(`${base}/api/v1/upload`, { method: 'POST', headers, body: form })
@@ -93,30 +95,20 @@ export async function importRemote(file: string, o: ImportOptions, out: (s: stri
 
 /** In this process, on the configured database: the job runs here when --wait, else a server's workers take it. */
 export async function importLocal(platform: Platform, file: string, o: ImportOptions, out: (s: string) => void, info: (s: string) => void): Promise<number> {
-  const fields: Record<string, string> = {}
-  if (o.scanner) fields.scanner_type = o.scanner
-  if (o.assetType) fields.asset_type = o.assetType
-  if (o.importType) fields.import_type = o.importType
-  if (o.assessment) fields.assessment_name = o.assessment
-  if (o.anonymize) fields.anonymize = 'true'
-  const options = parseUploadForm(fields, registry)
+  const options = parseUploadForm(formFields(o), registry)
   const tenant = await platform.identity.requireTenant(o.tenant)
   const size = (await stat(file)).size
   if (size === 0) {
     info('error: the file is empty')
     return 1
   }
-  const { config } = platform
   const importId = newImportId()
-  const dir = join(resolve(config.UPLOAD_DIR ?? `${config.DATA_DIR}/uploads`), tenant.id)
-  await mkdir(dir, { recursive: true })
-  const path = join(dir, importId)
-  const hash = createHash('sha256')
-  await pipeline(createReadStream(file), new Transform({ transform(chunk: Buffer, _e, cb) { hash.update(chunk); cb(null, chunk) } }), createWriteStream(path, { mode: 0o600 }))
+  const path = uploadPath(uploadRoot(platform.config), tenant.id, importId)
+  const stored = await storeUpload(createReadStream(file), path)
   const service = serviceFor(platform)
   const row = await service.accept(
     { kind: 'user', tenantId: tenant.id, tenantSlug: tenant.slug, role: 'admin', subject: 'cli' },
-    { importId, filename: basename(file), size, sha256: hash.digest('hex'), path },
+    { importId, filename: basename(file), ...stored, path },
     options,
   )
   info(`queued ${basename(file)} as ${row.id} in tenant ${tenant.slug}`)

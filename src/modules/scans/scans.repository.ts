@@ -83,7 +83,7 @@ export function scansRepository(db: Database) {
      * tenant; a known finding gets the new details, last_seen and its occurrences added). Returns how many findings
      * were new and how many already known.
      */
-    async writeBatch(tenantId: string, importId: string, scanner: string, now: Date, assets: StoreAsset[], findings: StoreFinding[], withFindings = true): Promise<BatchWriteResult> {
+    async writeBatch(tenantId: string, importId: string, scanner: string, now: Date, assets: StoreAsset[], findings: StoreFinding[]): Promise<BatchWriteResult> {
       return db.transaction().execute(async (trx) => {
         const assetRows = assets.length === 0 ? [] : (await sql<{ id: string; ref: string }>`
           insert into assets (tenant_id, ref, type, name, attributes, first_seen, last_seen)
@@ -95,7 +95,7 @@ export function scansRepository(db: Database) {
             attributes = assets.attributes || excluded.attributes,
             last_seen = greatest(assets.last_seen, excluded.last_seen), updated_at = now()
           returning id, ref`.execute(trx)).rows
-        if (!withFindings || findings.length === 0) return { inserted: 0, updated: 0, assetIds: assetRows.map((r) => r.id) }
+        if (findings.length === 0) return { inserted: 0, updated: 0, assetIds: assetRows.map((r) => r.id) }
         const rows = JSON.stringify(findings.map((f) => ({
           fingerprint: f.fingerprint, external_id: f.externalId, title: f.title, description: f.description, severity: f.severity,
           severity_rank: f.severityRank, status: f.status, asset_ref: f.assetRef, recommendation: f.recommendation,

@@ -1,9 +1,4 @@
-import { createHash } from 'node:crypto'
-import { createWriteStream } from 'node:fs'
-import { mkdir, rm } from 'node:fs/promises'
-import { join } from 'node:path'
-import { Transform } from 'node:stream'
-import { pipeline } from 'node:stream/promises'
+import { rm } from 'node:fs/promises'
 import multipart from '@fastify/multipart'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
@@ -14,6 +9,7 @@ import {
   authErrors, Health, Job, JobList, JobParams, JobsQuery, PhoenixError, Ping, UploadAccepted, UploadForm,
 } from './scans.schemas.js'
 import { newImportId, type ScansService } from './scans.service.js'
+import { storeUpload, uploadPath } from './scans.storage.js'
 
 export const SCANS_FAMILY = 'phoenix'
 const TAG = 'Scanner import'
@@ -88,28 +84,17 @@ export async function scansRoutes(app: FastifyInstance, opts: ScansRoutesOptions
     if (!request.isMultipart()) throw new UnsupportedMediaTypeError('Send the file as multipart/form-data with the form field "file"')
     const principal = request.principal!
     const importId = newImportId()
-    const dir = join(opts.uploadDir, principal.tenantId)
-    const path = join(dir, importId)
+    const path = uploadPath(opts.uploadDir, principal.tenantId, importId)
     const fields: Record<string, string> = {}
     let file: { filename: string; size: number; sha256: string } | undefined
     try {
       for await (const part of request.parts()) {
         if (part.type === 'file') {
           if (part.fieldname !== 'file') throw new BadRequestError(`Unexpected file in form field "${part.fieldname.slice(0, 40)}": send the file as "file"`)
-          await mkdir(dir, { recursive: true })
-          const hash = createHash('sha256')
-          let size = 0
-          const tap = new Transform({
-            transform(chunk: Buffer, _enc, cb) {
-              hash.update(chunk)
-              size += chunk.length
-              cb(null, chunk)
-            },
-          })
-          await pipeline(part.file, tap, createWriteStream(path, { mode: 0o600 }))
+          const stored = await storeUpload(part.file, path)
           if (part.file.truncated) throw uploadError({ code: 'FST_REQ_FILE_TOO_LARGE' }, maxUploadBytes)
           const filename = (part.filename || 'upload').replace(/[\\/]/g, '_').replace(/[\u0000-\u001f]/g, '').slice(0, 255) || 'upload'
-          file = { filename, size, sha256: hash.digest('hex') }
+          file = { filename, ...stored }
         } else {
           if (part.fieldname in fields) throw new BadRequestError(`Form field "${part.fieldname.slice(0, 40)}" is given twice`)
           fields[part.fieldname] = String(part.value ?? '')

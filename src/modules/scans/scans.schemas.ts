@@ -3,6 +3,19 @@ import { ASSET_TYPES } from './parsers/types.js'
 
 export const SCAN_STATUSES = ['pending', 'queued', 'processing', 'completed', 'failed', 'cancelled'] as const
 export const IMPORT_TYPES = ['new', 'merge', 'delta'] as const
+/** Statuses a job does not leave. */
+export const FINISHED_STATUSES: ReadonlySet<string> = new Set(['completed', 'failed', 'cancelled'])
+
+/** What a completed import did: the `complete` WebSocket message's and the webhook's data. */
+export function completionSummary(job: {
+  assets_imported: number | null; vulnerabilities_imported: number | null; findings_new: number | null
+  findings_updated: number | null; findings_closed: number | null; assessment_name: string
+}) {
+  return {
+    status: 'completed' as const, progress: 100, assets_imported: job.assets_imported, vulnerabilities_imported: job.vulnerabilities_imported,
+    findings_new: job.findings_new, findings_updated: job.findings_updated, findings_closed: job.findings_closed, assessment_name: job.assessment_name,
+  }
+}
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()])
 

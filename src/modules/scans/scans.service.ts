@@ -20,7 +20,7 @@ import type { ParseResult } from './parsers/types.js'
 import { EmptyReportError, ScanFormatError } from './parsers/util.js'
 import type { UploadOptions } from './scans.form.js'
 import type { ScanImportRow, ScansRepository } from './scans.repository.js'
-import type { JobOut, JobsQuery } from './scans.schemas.js'
+import { completionSummary, type JobOut, type JobsQuery } from './scans.schemas.js'
 
 export const SCAN_IMPORT_JOB = 'scans.import'
 /** Event-bus channel of one import's live messages. */
@@ -244,7 +244,7 @@ export function createScansService(deps: ScansDeps) {
       const assetIds: string[] = []
       for (let i = 0; i < assets.length || i === 0; i += ASSET_BATCH) {
         const chunk = assets.slice(i, i + ASSET_BATCH)
-        const r = opts.justTags ? await repo.writeTagsOnly(row.tenant_id, chunk) : await repo.writeBatch(row.tenant_id, row.id, scanner, now, chunk, [], false)
+        const r = opts.justTags ? await repo.writeTagsOnly(row.tenant_id, chunk) : await repo.writeBatch(row.tenant_id, row.id, scanner, now, chunk, [])
         assetIds.push(...r.assetIds)
         if (assets.length === 0) break
       }
@@ -299,14 +299,9 @@ export function createScansService(deps: ScansDeps) {
       })
       await rm(row.storage_path, { force: true })
       if (!completed) return { cancelled: true }
-      emit(row.id, 'complete', {
-        status: 'completed', progress: 100, assets_imported: completed.assets_imported, vulnerabilities_imported: completed.vulnerabilities_imported,
-        findings_new: inserted, findings_updated: updated, findings_closed: closed, assessment_name: completed.assessment_name,
-      })
-      await notify(completed, {
-        status: 'completed', success: true, assets_imported: completed.assets_imported, vulnerabilities_imported: completed.vulnerabilities_imported,
-        findings_new: inserted, findings_updated: updated, findings_closed: closed, assessment_name: completed.assessment_name,
-      })
+      const summary = completionSummary(completed)
+      emit(row.id, 'complete', summary)
+      await notify(completed, { ...summary, success: true })
       m.imports.inc({ status: 'completed', scanner })
       m.findings.inc({ scanner }, normalized.parsedFindings)
       m.duration.observe({ scanner }, (Date.now() - started) / 1000)

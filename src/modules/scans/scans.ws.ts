@@ -10,10 +10,9 @@ import type { WebSocket } from 'ws'
 import { Type } from 'typebox'
 import { can } from '../../platform/auth/permissions.js'
 import { ForbiddenError } from '../../platform/errors.js'
-import { authErrors, JobParams, PhoenixError } from './scans.schemas.js'
+import { authErrors, completionSummary, FINISHED_STATUSES, JobParams, PhoenixError } from './scans.schemas.js'
 import { jobChannel, type ScansService } from './scans.service.js'
 
-const FINISHED = new Set(['completed', 'failed', 'cancelled'])
 const PROTOCOL_MARKERS = new Set(['api_key', 'apikey', 'x-api-key', 'bearer'])
 
 /** Credentials from the places a WebSocket client can put them. */
@@ -99,12 +98,9 @@ export async function scansWebSocket(app: FastifyInstance, opts: { service: Scan
     const endSeen = held.some((m) => ['complete', 'error'].includes((m as { type?: string }).type ?? ''))
     for (const msg of held.splice(0)) send(msg)
     // A client joining after the end still learns how it ended (unless the live message just did).
-    if (FINISHED.has(job.status) && !endSeen) {
+    if (FINISHED_STATUSES.has(job.status) && !endSeen) {
       if (job.status === 'completed') {
-        send({ type: 'complete', job_id: id, timestamp: now(), data: {
-          status: job.status, progress: job.progress, assets_imported: job.assets_imported, vulnerabilities_imported: job.vulnerabilities_imported,
-          findings_new: job.findings_new, findings_updated: job.findings_updated, findings_closed: job.findings_closed, assessment_name: job.assessment_name,
-        } })
+        send({ type: 'complete', job_id: id, timestamp: now(), data: completionSummary(job) })
       } else {
         send({ type: 'error', job_id: id, timestamp: now(), data: { status: job.status, progress: job.progress, error_message: job.error_message ?? 'Cancelled by user' } })
       }
