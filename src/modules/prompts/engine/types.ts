@@ -65,3 +65,110 @@ export interface LeakFinding {
   /** True when a validator beyond the pattern confirmed it. */
   validated: boolean
 }
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Rules, detections and results
+
+export type Tier = 'community' | 'professional' | 'enterprise'
+export const TIER_ORDER: readonly Tier[] = ['community', 'professional', 'enterprise']
+
+/** The categories our packs cover; imported packs may bring others (e.g. social_engineering), which are kept as given. */
+export const CORE_CATEGORIES = [
+  'prompt_injection',
+  'indirect_prompt_injection',
+  'jailbreak',
+  'system_prompt_extraction',
+  'data_exfiltration',
+  'data_leakage',
+  'harmful_instructions',
+  'obfuscation',
+] as const
+export type CoreCategory = (typeof CORE_CATEGORIES)[number]
+
+export interface RuleTestCase {
+  input: string
+  expected: 'match' | 'no_match'
+  description?: string | undefined
+}
+
+/**
+ * One detection rule, whatever file format it came from (our YAML packs, SecureVector's community format, or a
+ * tenant's custom rule saved through the API).
+ */
+export interface Rule {
+  id: string
+  name: string
+  description: string
+  category: string
+  severity: Severity
+  /** 0..1: how sure a match makes us (SecureVector's `confidence_threshold` / `threshold`). */
+  confidence: number
+  /** Tiers that run the rule. */
+  tiers: Tier[]
+  enabled: boolean
+  /** regex: `patterns` are regular expressions; detector: `patterns` name findLeaks types (e.g. aws_access_key_id). */
+  patternType: 'regex' | 'detector'
+  patterns: string[]
+  caseSensitive: boolean
+  /** ISO 639-1 codes of the languages the patterns cover (documentation and per-language tests). */
+  languages: string[]
+  testCases: RuleTestCase[]
+  /** Where it came from: a pack file name, 'tenant', … */
+  source: string
+  metadata: Record<string, unknown>
+}
+
+/** What matched: the rule, the text variant, and the matched snippet. */
+export interface RuleHit {
+  rule: Rule
+  pattern: string
+  /** The matched text (capped to 120 characters; masked for data_leakage). */
+  evidence: string
+  /** Encodings the match was found inside ([] = the prompt itself). */
+  via: string[]
+}
+
+/** A detection exactly as the spec's response carries it. */
+export interface Detection {
+  threat_type: string
+  risk_score: number
+  confidence: number
+  description: string
+  rule_id?: string
+  pattern_matched?: string
+  severity?: Severity
+}
+
+export interface AnalysisResult {
+  is_threat: boolean
+  risk_score: number
+  confidence: number
+  detections: Detection[]
+  metadata: AnalysisMetadata
+}
+
+export interface AnalysisMetadata {
+  analyzed_by: 'api' | 'local'
+  analysis_version: string
+  timestamp: string
+  tier: Tier
+  /** risk_score at or above which is_threat is true. */
+  threshold: number
+  analysis_time_ms: number
+  /** Per-source evidence behind the score: rules, heuristics and (professional+) the statistical model. */
+  scoring: { rules: number; heuristics: number; model?: number | undefined }
+  /** Heuristic signals that contributed (e.g. "zero-width characters", "decoded base64 payload"). */
+  signals: string[]
+  /** True when the prompt was longer than the analysed length and cut. */
+  truncated: boolean
+  /** Set when the tenant allowlist cleared the prompt. */
+  allowlisted?: boolean | undefined
+  [key: string]: unknown
+}
+
+export interface AnalyzeOptions {
+  tier?: Tier | undefined
+  /** Overrides the engine's threshold (0–100). */
+  threshold?: number | undefined
+  analyzedBy?: 'api' | 'local' | undefined
+}
