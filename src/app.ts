@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import { findingsModule } from './modules/findings/index.js'
 import { identityModule } from './modules/identity/index.js'
 import { ingestModule } from './modules/ingest/index.js'
+import { promptsModule } from './modules/prompts/index.js'
 import { scansModule } from './modules/scans/index.js'
 import { webhooksModule } from './modules/webhooks/index.js'
 import type { Module } from './modules/module.js'
@@ -11,7 +12,7 @@ import { createServer } from './platform/http/server.js'
 import { systemRoutes } from './platform/http/system.routes.js'
 import type { Platform } from './platform/platform.js'
 
-export const MODULES: Module[] = [identityModule, ingestModule, findingsModule, scansModule, webhooksModule]
+export const MODULES: Module[] = [identityModule, ingestModule, findingsModule, scansModule, promptsModule, webhooksModule]
 
 /** Registers every module's job definitions; each process that enqueues or runs jobs needs them. */
 export function registerJobs(platform: Platform, modules: Module[] = MODULES): void {

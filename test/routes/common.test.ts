@@ -24,6 +24,9 @@ function expectFamilyError(route: RouteCatalogEntry, body: Record<string, any>, 
     // specs/scanner-import-phoenix.md: {error, message, details?, timestamp}
     expect(body).toMatchObject({ error: expect.any(String), message: expect.any(String), timestamp: expect.any(String) })
     if (code) expect(body.error).toBe(code)
+  } else if (route.family === 'securevector') {
+    // specs/prompt-analysis-securevector.md: {error, status}
+    expect(body).toMatchObject({ error: expect.any(String), status: expect.any(Number) })
   } else {
     expect(body).toMatchObject({ error: { code: expect.any(String), message: expect.any(String), request_id: expect.any(String) } })
     if (code) expect(body.error.code).toBe(code)

@@ -15,13 +15,13 @@ export const PERMISSIONS = [
   'jobs:read', 'jobs:manage',
   'scans:write', 'scans:read',
   'intel:read',
-  'prompts:analyze', 'prompts:manage',
+  'prompts:analyze', 'prompts:read', 'prompts:manage',
   'integrations:read', 'integrations:manage', 'integrations:operate',
   'keys:manage', 'users:manage', 'tenant:manage',
 ] as const
 export type Permission = (typeof PERMISSIONS)[number]
 
-const READ_ALL: Permission[] = ['ingest:read', 'findings:read', 'events:read', 'jobs:read', 'scans:read', 'intel:read']
+const READ_ALL: Permission[] = ['ingest:read', 'findings:read', 'events:read', 'jobs:read', 'scans:read', 'intel:read', 'prompts:read']
 const INTEGRATIONS_ALL: Permission[] = ['integrations:read', 'integrations:manage', 'integrations:operate']
 const ENGINEERING: Permission[] = [
   ...READ_ALL, 'ingest:write', 'findings:write', 'jobs:manage', 'scans:write', 'prompts:analyze', ...INTEGRATIONS_ALL,
@@ -34,7 +34,7 @@ export const ROLE_PERMISSIONS: Record<Role, ReadonlySet<Permission>> = {
   it_admin: new Set<Permission>([...ENGINEERING]),
   devops_engineer: new Set<Permission>([...ENGINEERING]),
   compliance_manager: new Set<Permission>([...READ_ALL, 'audit:read', 'integrations:read']),
-  auditor: new Set<Permission>(['findings:read', 'events:read', 'audit:read', 'ingest:read', 'scans:read']),
+  auditor: new Set<Permission>(['findings:read', 'events:read', 'audit:read', 'ingest:read', 'scans:read', 'prompts:read']),
   vendor_manager: new Set<Permission>(['findings:read']),
   analyst: new Set<Permission>([...READ_ALL, 'ingest:write', 'findings:write', 'prompts:analyze']),
 }

@@ -77,6 +77,15 @@ export interface IngestRequestsTable {
   request_id: string; tenant_id: string; endpoint: string; status: string; total: number; accepted: number; failed: number
   failed_items: Json<unknown[]>; created_at: Timestamp; updated_at: Timestamp
 }
+export interface PromptRulesTable {
+  id: Generated<string>; tenant_id: string; rule_id: string; action: 'detect' | 'allow'; enabled: boolean
+  definition: Json<Record<string, unknown>>; created_by: string | null; created_at: GeneratedTimestamp; updated_at: GeneratedTimestamp
+}
+export interface PromptAnalysesTable {
+  id: Generated<string>; tenant_id: string; created_at: GeneratedTimestamp; principal: string; tier: string; source: 'analyze' | 'batch'
+  prompt_sha256: string; prompt_chars: number; prompt: string | null; is_threat: boolean; risk_score: number; confidence: number
+  threat_types: string[]; rule_ids: string[]; analysis_ms: number
+}
 export interface SchemaMigrationsTable { version: string; name: string; checksum: string; applied_at: GeneratedTimestamp }
 
 export interface DB {
@@ -96,5 +105,7 @@ export interface DB {
   scan_import_logs: ScanImportLogsTable
   webhook_secrets: WebhookSecretsTable
   webhook_deliveries: WebhookDeliveriesTable
+  prompt_rules: PromptRulesTable
+  prompt_analyses: PromptAnalysesTable
   schema_migrations: SchemaMigrationsTable
 }
