@@ -4,6 +4,7 @@
  * retried. Errors come out typed (see errors.ts).
  */
 import { APIError, AuthenticationError, NetworkError, PayloadTooLargeError, RateLimitError, TimeoutError, type RateLimitInfo } from './errors.js'
+import { backoffDelay, sleep } from '../platform/http-client/retry.js'
 
 /** SDK version, sent in the User-Agent header. */
 export const SDK_VERSION = '0.1.0'
@@ -112,21 +113,8 @@ export function errorFromResponse(status: number, headers: Headers, body: unknow
   }
 }
 
-/** Sleeps `ms`, rejecting with the signal's reason if it aborts first. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) { reject(signal.reason); return }
-    const onAbort = () => { clearTimeout(timer); reject(signal?.reason) }
-    const timer = setTimeout(() => { signal?.removeEventListener('abort', onAbort); resolve() }, ms)
-    signal?.addEventListener('abort', onAbort, { once: true })
-  })
-}
-
-/** Exponential backoff with "equal jitter": base·2^attempt capped at max, half of it fixed and half random. */
-export function backoffDelay(attempt: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
-  const step = Math.min(maxMs, baseMs * 2 ** attempt)
-  return Math.round(step / 2 + random() * (step / 2))
-}
+// One backoff policy and one abortable sleep for the server's outbound client and the SDK.
+export { backoffDelay, sleep } from '../platform/http-client/retry.js'
 
 /** Aborts when either signal does (AbortSignal.any, which Node 20.0–20.2 lack, is used when present). */
 function anySignal(a: AbortSignal, b: AbortSignal): AbortSignal {

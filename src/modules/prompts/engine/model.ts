@@ -133,9 +133,12 @@ export function featurize(text: string, bits: number): SparseVector {
 
 export class PromptModel {
   readonly bits: number
-  private readonly w: Float32Array
+  /** Quantised weights (weight = q × scale): an eighth of the memory of floats, so fewer cache misses per feature. */
+  private readonly q: Int8Array
+  private readonly scale: number
   private readonly bias: number
-  private readonly scratch: Float32Array
+  /** Per-bucket feature counts of the text being scored, cleared after each use. */
+  private readonly scratch: Uint16Array
   private readonly touched: Int32Array
   readonly calibration: ModelFile['calibration']
   readonly training: Record<string, unknown>
@@ -145,11 +148,11 @@ export class PromptModel {
     this.bits = file.bits
     const bytes = Buffer.from(file.weights, 'base64')
     if (bytes.length !== 1 << file.bits) throw new Error(`Prompt model has ${bytes.length} weights, expected ${1 << file.bits}`)
-    const q = new Int8Array(bytes.buffer, bytes.byteOffset, bytes.length)
-    this.w = new Float32Array(q.length)
-    for (let i = 0; i < q.length; i++) this.w[i] = q[i]! * file.scale
+    this.q = new Int8Array(bytes.length)
+    this.q.set(new Int8Array(bytes.buffer, bytes.byteOffset, bytes.length))
+    this.scale = file.scale
     this.bias = file.bias
-    this.scratch = new Float32Array(1 << file.bits)
+    this.scratch = new Uint16Array(1 << file.bits)
     this.touched = new Int32Array(MODEL_MAX_CHARS * 3 + MODEL_MAX_CHARS * 2 + 16)
     this.calibration = file.calibration
     this.training = file.training
@@ -165,10 +168,10 @@ export class PromptModel {
     const cues = new Map<string, number>()
     let prev: { s: number; h: number } | undefined
     forEachWord(normalized, n, (s, e, h) => {
-      const uni = this.w[(Math.imul(h, 0x85ebca6b) >>> 9) & mask]!
+      const uni = this.q[(Math.imul(h, 0x85ebca6b) >>> 9) & mask]!
       if (uni > 0) cues.set(normalized.slice(s, e), uni)
       if (prev) {
-        const bi = this.w[(Math.imul(prev.h ^ Math.imul(h, 31), 0xc2b2ae35) >>> 9) & mask]!
+        const bi = this.q[(Math.imul(prev.h ^ Math.imul(h, 31), 0xc2b2ae35) >>> 9) & mask]!
         if (bi > 0) cues.set(normalized.slice(prev.s, e), bi)
       }
       prev = { s, h }
@@ -182,19 +185,21 @@ export class PromptModel {
     const touched = this.touched
     let nt = 0
     forEachFeature(normalized, this.bits, (b) => {
-      if (scratch[b] === 0) touched[nt++] = b
-      scratch[b]! += 1
+      const c = scratch[b]!
+      if (c === 0) touched[nt++] = b
+      scratch[b] = c + 1
     })
+    const q = this.q
     let sq = 0
     let dot = 0
     for (let k = 0; k < nt; k++) {
       const b = touched[k]!
       const c = scratch[b]!
       sq += c * c
-      dot += c * this.w[b]!
+      dot += c * q[b]!
       scratch[b] = 0
     }
-    return sq > 0 ? this.bias + dot / Math.sqrt(sq) : this.bias
+    return sq > 0 ? this.bias + (dot * this.scale) / Math.sqrt(sq) : this.bias
   }
 }
 
