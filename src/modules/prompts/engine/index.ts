@@ -71,7 +71,7 @@ const VIA_LABEL: Record<string, string> = {
 function describeHit(h: RuleHit): string {
   const via = h.via.length > 0 ? ` (found inside ${h.via.map((v) => VIA_LABEL[v] ?? v).join(' inside ')})` : ''
   const evidence = h.rule.category === 'data_leakage' ? h.evidence : JSON.stringify(h.evidence)
-  return `${h.rule.description}: ${evidence}${via}`
+  return `${h.rule.description.trim().replace(/[.。]+$/u, '')}: ${evidence}${via}`
 }
 
 interface Prepared {
