@@ -142,6 +142,7 @@ export class GateIndex {
     const pos = new Int32Array(MAX_PAIRS)
     const next = new Int32Array(MAX_PAIRS)
     let pairs = 0
+    const seen: number[] = []
     const { delta, outStart, outIds, asciiClass, lengthOf } = this
     const K = this.classes
     const n = text.length
@@ -153,7 +154,10 @@ export class GateIndex {
       for (let j = outStart[s]!; j < end; j++) {
         const id = outIds[j]!
         const at = i + 1 - lengthOf[id]!
-        if (first[id]! < 0) first[id] = at
+        if (first[id]! < 0) {
+          first[id] = at
+          seen.push(id)
+        }
         const k = count[id]!
         if (k > MAX_OCCURRENCES) continue
         count[id] = k + 1
@@ -169,7 +173,7 @@ export class GateIndex {
         tail[id] = p
       }
     }
-    return { first, head, count, pos, next }
+    return { first, head, count, pos, next, seen }
   }
 }
 
@@ -186,6 +190,8 @@ export interface GateScan {
   count: Uint8Array
   pos: Int32Array
   next: Int32Array
+  /** The ids of the literals that occur, in order of first occurrence. */
+  seen: number[]
 }
 
 /**

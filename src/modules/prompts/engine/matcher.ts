@@ -81,34 +81,87 @@ export interface MatchContext {
   leaks?: LeakFinding[] | undefined
 }
 
-/** Hits of the rules that run for `tier` (all rules when tier is undefined). */
-export function matchRules(compiled: readonly CompiledRule[], ctx: MatchContext, tier?: Tier): RuleHit[] {
-  const hits: RuleHit[] = []
-  const variants = ctx.norm.variants
-  // gate scans, one per (index, variant), made on first need
-  const scans = new Map<GateIndex, Array<GateScan | undefined>>()
-  const seenFor = (index: GateIndex, v: number, text: string): GateScan => {
-    let list = scans.get(index)
-    if (!list) scans.set(index, (list = []))
-    return (list[v] ??= index.scan(text.length > MAX_RULE_INPUT ? text.slice(0, MAX_RULE_INPUT) : text))
-  }
-  for (const c of compiled) {
-    if (tier !== undefined && !c.rule.tiers.includes(tier)) continue
-    if (c.rule.patternType === 'detector') {
-      ctx.leaks ??= findLeaks(ctx.norm.original)
-      const f = ctx.leaks.find((l) => c.rule.patterns.includes(l.type))
-      if (f) hits.push({ rule: c.rule, pattern: f.type, evidence: `${LEAK_TYPES[f.type] ?? f.type} ${f.masked}${f.validated ? ' (validated)' : ''}`, via: [] })
-      continue
+/**
+ * Which rules of a compiled list can match a scanned text: a rule all of whose patterns are gated can only match when
+ * one of its gating literals occurs, so the literals that do occur (few, in a typical prompt) point at the rules worth
+ * running and the others are never visited.
+ */
+interface RulePlan {
+  /** Rules to run on every text: detector rules and rules with an ungated pattern. */
+  always: number[]
+  /** Per gate index, literal id → positions (in the list) of the rules it opens. */
+  byIndex: Map<GateIndex, Map<number, number[]>>
+}
+const plans = new WeakMap<readonly CompiledRule[], RulePlan>()
+
+function planFor(compiled: readonly CompiledRule[]): RulePlan {
+  let plan = plans.get(compiled)
+  if (plan) return plan
+  plan = { always: [], byIndex: new Map() }
+  compiled.forEach((c, pos) => {
+    if (c.rule.patternType === 'detector' || c.regexes.some((_, i) => !c.requires[i] && !c.gates[i])) {
+      plan!.always.push(pos)
+      return
     }
-    for (let vi = 0; vi < variants.length; vi++) {
-      const v = variants[vi]!
-      const m = matchRegexRule(c, v.text, seenFor(c.index, vi, v.text))
+    let lits = plan!.byIndex.get(c.index)
+    if (!lits) plan!.byIndex.set(c.index, (lits = new Map()))
+    c.regexes.forEach((_, i) => {
+      // a pattern needs one of its required literals (the selective set when there is one)
+      for (const id of c.requires[i] ?? c.gates[i]!) {
+        const list = lits!.get(id)
+        if (!list) lits!.set(id, [pos])
+        else if (list[list.length - 1] !== pos) list.push(pos)
+      }
+    })
+  })
+  plans.set(compiled, plan)
+  return plan
+}
+
+/** Hits of the rules that run for `tier` (all rules when tier is undefined), in rule order. */
+export function matchRules(compiled: readonly CompiledRule[], ctx: MatchContext, tier?: Tier): RuleHit[] {
+  const plan = planFor(compiled)
+  const variants = ctx.norm.variants
+  const n = compiled.length
+  const found: Array<RuleHit | undefined> = new Array(n)
+  const done = new Uint8Array(n)
+  for (let vi = 0; vi < variants.length; vi++) {
+    const v = variants[vi]!
+    const text = v.text.length > MAX_RULE_INPUT ? v.text.slice(0, MAX_RULE_INPUT) : v.text
+    // the rules worth running on this variant, in rule order
+    const open = new Uint8Array(n)
+    for (const pos of plan.always) open[pos] = 1
+    const scans = new Map<GateIndex, GateScan>()
+    for (const [index, lits] of plan.byIndex) {
+      const scan = index.scan(text)
+      scans.set(index, scan)
+      for (const id of scan.seen) {
+        const rules = lits.get(id)
+        if (rules) for (const pos of rules) open[pos] = 1
+      }
+    }
+    for (let pos = 0; pos < n; pos++) {
+      if (open[pos] === 0 || done[pos] === 1) continue
+      const c = compiled[pos]!
+      if (tier !== undefined && !c.rule.tiers.includes(tier)) { done[pos] = 1; continue }
+      if (c.rule.patternType === 'detector') {
+        done[pos] = 1
+        ctx.leaks ??= findLeaks(ctx.norm.original)
+        const f = ctx.leaks.find((l) => c.rule.patterns.includes(l.type))
+        if (f) found[pos] = { rule: c.rule, pattern: f.type, evidence: `${LEAK_TYPES[f.type] ?? f.type} ${f.masked}${f.validated ? ' (validated)' : ''}`, via: [] }
+        continue
+      }
+      let scan = scans.get(c.index)
+      if (!scan) scans.set(c.index, (scan = c.index.scan(text)))
+      const m = matchRegexRule(c, text, scan)
       if (m) {
-        hits.push({ rule: c.rule, pattern: m.pattern, evidence: m.evidence, via: v.via })
-        break
+        found[pos] = { rule: c.rule, pattern: m.pattern, evidence: m.evidence, via: v.via }
+        done[pos] = 1
       }
     }
   }
+  const hits: RuleHit[] = []
+  for (const h of found) if (h) hits.push(h)
   return hits
 }
 
