@@ -296,6 +296,8 @@ function topLevelBranches(src: string): string[] {
 const MIN_GATE = 3
 
 const MAX_ALTERNATIVES = 12
+/** Literals one pattern's prefix gate may list (they are not multiplied any further). */
+const MAX_GATE_LITERALS = 48
 
 interface Atom {
   /** The strings the atom can match, when it is literal enough to enumerate; undefined otherwise. */
@@ -418,7 +420,7 @@ function branchPrefixes(branch: string, depth: number, minLength: number): strin
     const q = quantifier(branch, a.end)
     if (a.alts === undefined) {
       // a group we cannot enumerate: join its prefixes and stop
-      if (a.prefixes !== undefined && (q.kind === 'none' || q.kind === 'plus')) outs = shorten(outs.flatMap((o) => a.prefixes!.map((x) => o + x)), minLength)
+      if (a.prefixes !== undefined && (q.kind === 'none' || q.kind === 'plus')) outs = shorten(outs.flatMap((o) => a.prefixes!.map((x) => o + x)), minLength, MAX_GATE_LITERALS)
       break
     }
     if (q.kind === 'other') break
@@ -426,7 +428,8 @@ function branchPrefixes(branch: string, depth: number, minLength: number): strin
     if (q.kind === 'optional') alts = [...alts, '']
     const next = outs.flatMap((o) => alts.map((x) => o + x))
     if (next.length > MAX_ALTERNATIVES) {
-      outs = shorten(next, minLength)
+      // a long list of literals still gates well; it just stops growing here
+      outs = shorten(next, minLength, MAX_GATE_LITERALS)
       break
     }
     outs = next
@@ -441,10 +444,10 @@ function branchPrefixes(branch: string, depth: number, minLength: number): strin
  * Cuts alternatives to a common shorter length until at most MAX_ALTERNATIVES distinct ones remain (a prefix of a
  * required prefix is still required). Alternatives that get too short fail the length check later.
  */
-function shorten(alts: string[], minLength: number): string[] {
+function shorten(alts: string[], minLength: number, max = MAX_ALTERNATIVES): string[] {
   let list = [...new Set(alts)]
   let len = Math.max(...list.map((a) => a.length))
-  while (list.length > MAX_ALTERNATIVES && len > Math.max(2, minLength)) {
+  while (list.length > max && len > Math.max(2, minLength)) {
     len--
     list = [...new Set(list.map((a) => a.slice(0, len)))]
   }
@@ -590,7 +593,9 @@ export function compileRule(rule: Rule, index: GateIndex = new GateIndex()): Com
     const lits = rule.caseSensitive ? undefined : requiredPrefixes(t.source)
     gates.push(lits === undefined ? null : Int32Array.from(lits.map((l) => index.add(l))))
     const inner = rule.caseSensitive ? undefined : requiredLiterals(t.source)
-    const useInner = inner !== undefined && selectivity(inner) >= 3.5 && (lits === undefined || selectivity(inner) > selectivity(lits) + 1)
+    // an inner set gates a pattern that has no prefix gate when it is specific at all, and replaces a prefix gate only
+    // when it is clearly more specific
+    const useInner = inner !== undefined && (lits === undefined ? selectivity(inner) >= 3 : selectivity(inner) >= 3.5 && selectivity(inner) > selectivity(lits) + 1)
     requires.push(useInner ? Int32Array.from(inner.map((l) => index.add(l))) : null)
   }
   return { rule, regexes, sticky, gates, requires, index }
