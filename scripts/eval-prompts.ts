@@ -38,11 +38,10 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import vard from '@andersmyrmel/vard'
 import { LLMGuard, type GuardConfig } from 'llm-guard'
-import { createEngine, DEFAULT_THRESHOLD, type AnalysisResult, type PromptEngine, type Tier } from '../src/modules/prompts/engine/index.js'
+import { createEngine, DEFAULT_THRESHOLD, TIER_ORDER as TIERS, type AnalysisResult, type PromptEngine, type Tier } from '../src/modules/prompts/engine/index.js'
 import { shippedModel } from '../src/modules/prompts/engine/model.js'
 
 export const DEFAULT_DATASET = fileURLToPath(new URL('../../shared/corpus/prompts/dev.jsonl', import.meta.url))
-const TIERS: readonly Tier[] = ['community', 'professional', 'enterprise']
 const WARMUP = 50
 
 // ---------------------------------------------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
  * SecureVectorClient: the TypeScript counterpart of SecureVector's Python SDK, for VeriVault's prompt-analysis API
  * (specs/prompt-analysis-securevector.md) and for the same detection engine run in-process.
  */
-import { createEngine } from '../modules/prompts/engine/index.js'
+import { createEngine, TIER_ORDER as TIERS } from '../modules/prompts/engine/index.js'
 import { cacheKey, LruTtlCache } from './cache.js'
 import { APIError, ConfigurationError, NetworkError, RateLimitError } from './errors.js'
 import { ApiTransport } from './http.js'
@@ -33,7 +33,6 @@ export const ANALYZE_BATCH_PATH = '/analyze/batch'
 /** The prompt testConnection() sends. */
 export const CONNECTION_TEST_PROMPT = 'VeriVault SDK connection test'
 
-const TIERS: readonly Tier[] = ['community', 'professional', 'enterprise']
 const MODES: readonly Mode[] = ['api', 'local', 'hybrid']
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)

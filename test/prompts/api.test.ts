@@ -310,6 +310,8 @@ describe('custom rules and allowlist (enterprise)', () => {
     expect(hit.detections.map((d: { rule_id: string }) => d.rule_id)).toContain('sv_custom_001')
     const again = await t.app.inject({ method: 'POST', url: '/api/v1/prompt-rules/import', headers: { ...(await tenant.auth('security_engineer')), 'content-type': 'application/yaml' }, payload: yaml })
     expect(again.json().rejected.find((r: { id: string | null }) => r.id === 'sv_custom_001').errors[0].message).toMatch(/replace=true/)
+    const replaced = await t.app.inject({ method: 'POST', url: '/api/v1/prompt-rules/import?replace=true', headers: { ...(await tenant.auth('security_engineer')), 'content-type': 'application/yaml' }, payload: yaml })
+    expect(replaced.json()).toMatchObject({ created: [], updated: ['sv_custom_001'] })
     const bad = await t.app.inject({ method: 'POST', url: '/api/v1/prompt-rules/import', headers: { ...(await tenant.auth('security_engineer')), 'content-type': 'application/yaml' }, payload: 'rules: [unclosed' })
     expect(bad.json().rejected[0].errors[0]).toMatchObject({ field: '(document)', message: expect.stringMatching(/YAML/) })
   })

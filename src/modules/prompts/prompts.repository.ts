@@ -63,18 +63,30 @@ export function promptsRepository(db: Database) {
       return db.selectFrom('prompt_rules').selectAll().where('tenant_id', '=', tenantId).where('rule_id', '=', ruleId).executeTakeFirst()
     },
 
-    /** Inserts or (when `replace`) overwrites by (tenant, rule_id); undefined when it exists and replace is false. */
-    async upsertRule(row: Insertable<PromptRulesTable>, replace: boolean): Promise<{ row: PromptRuleRow; created: boolean } | undefined> {
-      const q = db.insertInto('prompt_rules').values(row)
-      if (!replace) {
-        const r = await q.onConflict((oc) => oc.columns(['tenant_id', 'rule_id']).doNothing()).returningAll().executeTakeFirst()
-        return r ? { row: r, created: true } : undefined
-      }
-      const r = await q.onConflict((oc) => oc.columns(['tenant_id', 'rule_id']).doUpdateSet({
-        action: row.action, enabled: row.enabled, definition: row.definition, updated_at: new Date(),
-      })).returning(sql<boolean>`(xmax = 0)`.as('inserted')).returningAll().executeTakeFirstOrThrow()
-      const { inserted, ...rest } = r as PromptRuleRow & { inserted: boolean }
-      return { row: rest, created: inserted }
+    /** The ids among `ruleIds` that the tenant already has. */
+    async existingRuleIds(tenantId: string, ruleIds: string[]): Promise<Set<string>> {
+      if (ruleIds.length === 0) return new Set()
+      const rows = await db.selectFrom('prompt_rules').select('rule_id').where('tenant_id', '=', tenantId).where('rule_id', 'in', ruleIds).execute()
+      return new Set(rows.map((r) => r.rule_id))
+    },
+
+    /**
+     * Inserts rules in one statement; an existing (tenant, rule_id) is overwritten when `replace`, left alone
+     * otherwise. Returns the rows written, each marked created (inserted) or not (updated).
+     */
+    async upsertRules(rows: Insertable<PromptRulesTable>[], replace: boolean): Promise<Array<{ row: PromptRuleRow; created: boolean }>> {
+      if (rows.length === 0) return []
+      const q = db.insertInto('prompt_rules').values(rows)
+      const written = await (replace
+        ? q.onConflict((oc) => oc.columns(['tenant_id', 'rule_id']).doUpdateSet((eb) => ({
+          action: eb.ref('excluded.action'), enabled: eb.ref('excluded.enabled'), definition: eb.ref('excluded.definition'), updated_at: new Date(),
+        })))
+        : q.onConflict((oc) => oc.columns(['tenant_id', 'rule_id']).doNothing())
+      ).returning(sql<boolean>`(xmax = 0)`.as('inserted')).returningAll().execute()
+      return written.map((r) => {
+        const { inserted, ...row } = r as PromptRuleRow & { inserted: boolean }
+        return { row, created: inserted }
+      })
     },
 
     async updateRule(tenantId: string, ruleId: string, patch: { action: 'detect' | 'allow'; enabled: boolean; definition: string }): Promise<PromptRuleRow | undefined> {

@@ -238,7 +238,7 @@ export function createPromptsService(deps: PromptsServiceDeps) {
     async createRule(p: Principal, body: PromptRuleBody): Promise<StoredRuleView> {
       const v = validate(body)
       await ensureRoom(p.tenantId)
-      const r = await repository.upsertRule({ tenant_id: p.tenantId, rule_id: body.id, action: v.action, enabled: v.enabled, definition: JSON.stringify(v.definition), created_by: p.subject }, false)
+      const [r] = await repository.upsertRules([{ tenant_id: p.tenantId, rule_id: body.id, action: v.action, enabled: v.enabled, definition: JSON.stringify(v.definition), created_by: p.subject }], false)
       if (!r) throw new ConflictError(`A prompt rule "${body.id}" exists; update it with PUT /api/v1/prompt-rules/${body.id}`, 'rule_exists')
       await audit.record({ tenantId: p.tenantId, action: 'prompt_rule.created', outcome: 'success', actorType: p.kind, actorId: p.subject, resourceType: 'prompt_rule', resourceId: body.id, details: { action: v.action } })
       await rulesChanged(p.tenantId)
@@ -277,26 +277,36 @@ export function createPromptsService(deps: PromptsServiceDeps) {
       }
       for (const [, errors] of byIndex) rejected.push({ id: null, errors })
       if (parsed.rules.length === 0 && rejected.length === 0) rejected.push({ id: null, errors: [{ field: 'rules', message: 'the pack holds no rules' }] })
-      const created: string[] = []
-      const updated: string[] = []
-      const { total } = await repository.listRules(p.tenantId, { sort: 'id', limit: 1, offset: 0 })
-      let room = MAX_TENANT_RULES - total
+      // every rule is checked first (CPU only); then one query finds the ids that exist and one statement writes
+      const good: Array<{ rule: Rule; definition: Record<string, unknown> }> = []
       for (const rule of parsed.rules) {
-        let definition: Record<string, unknown>
         try {
-          definition = checkedDefinition({ ...rule, tiers: ['enterprise'] })
+          good.push({ rule, definition: checkedDefinition({ ...rule, tiers: ['enterprise'] }) })
         } catch (e) {
           rejected.push({ id: rule.id, errors: (e as ValidationError).details })
+        }
+      }
+      const existing = await repository.existingRuleIds(p.tenantId, good.map((g) => g.rule.id))
+      const { total } = await repository.listRules(p.tenantId, { sort: 'id', limit: 1, offset: 0 })
+      let room = MAX_TENANT_RULES - total
+      const rows: Parameters<PromptsRepository['upsertRules']>[0] = []
+      for (const { rule, definition } of good) {
+        if (existing.has(rule.id) && !replace) {
+          rejected.push({ id: rule.id, errors: [{ field: 'id', message: 'exists; import with replace=true to overwrite' }] })
           continue
         }
-        if (room <= 0 && !(await repository.getRule(p.tenantId, rule.id))) {
+        if (!existing.has(rule.id) && room-- <= 0) {
           rejected.push({ id: rule.id, errors: [{ field: 'id', message: `the tenant already holds ${MAX_TENANT_RULES} prompt rules` }] })
           continue
         }
-        const r = await repository.upsertRule({ tenant_id: p.tenantId, rule_id: rule.id, action: 'detect', enabled: rule.enabled, definition: JSON.stringify(definition), created_by: p.subject }, replace)
-        if (!r) rejected.push({ id: rule.id, errors: [{ field: 'id', message: 'exists; import with replace=true to overwrite' }] })
-        else if (r.created) { created.push(rule.id); room-- } else updated.push(rule.id)
+        rows.push({ tenant_id: p.tenantId, rule_id: rule.id, action: 'detect', enabled: rule.enabled, definition: JSON.stringify(definition), created_by: p.subject })
       }
+      const written = await repository.upsertRules(rows, replace)
+      const created = written.filter((w) => w.created).map((w) => w.row.rule_id)
+      const updated = written.filter((w) => !w.created).map((w) => w.row.rule_id)
+      // a rule another request created in between is reported, not silently dropped
+      const writtenIds = new Set(written.map((w) => w.row.rule_id))
+      for (const r of rows) if (!writtenIds.has(r.rule_id)) rejected.push({ id: r.rule_id, errors: [{ field: 'id', message: 'exists; import with replace=true to overwrite' }] })
       await audit.record({ tenantId: p.tenantId, action: 'prompt_rule.imported', outcome: rejected.length > 0 ? 'partial' : 'success', actorType: p.kind, actorId: p.subject, resourceType: 'prompt_rule', resourceId: 'import', details: { created: created.length, updated: updated.length, rejected: rejected.length } })
       if (created.length + updated.length > 0) await rulesChanged(p.tenantId)
       return { created, updated, rejected }

@@ -198,4 +198,5 @@ export function createEngine(opts: EngineOptions = {}): PromptEngine {
   return build({ base, custom: compileRules(opts.customRules ?? []) }, opts)
 }
 
+export { TIER_ORDER } from './types.js'
 export type { AnalysisResult, AnalyzeOptions, Detection, Rule, Tier } from './types.js'
