@@ -54,7 +54,7 @@ export function createAuditChain(db: Database) {
   const heads = new Map<string, Head>()
   let tail: Promise<unknown> = Promise.resolve()
 
-  /** Reads missing tips through the caller's connection (PGlite has only one). */
+  /** Reads missing tips through the given connection (PGlite has only one, which may be inside a transaction). */
   async function loadHeads(conn: Database, tenants: string[]) {
     const missing = tenants.filter((t) => !heads.has(t))
     if (missing.length === 0) return
@@ -105,33 +105,55 @@ export function createAuditChain(db: Database) {
   const isChainConflict = (err: unknown) => (err as { code?: string }).code === '23505'
     && /audit_log_pkey/.test(String((err as { constraint?: string }).constraint ?? (err as Error).message))
 
+  /** Reads missing tips, chains the entries on them and runs one statement: the caller's CTEs and the append. */
+  async function appendStatement(conn: Database, entries: AuditEntry[], tenants: string[], data: RawBuilder<unknown>[]) {
+    await loadHeads(conn, tenants)
+    const { rows, tips } = chain(entries)
+    await executeCtes(conn, [...data, ...ctes(rows, tips)])
+    return tips
+  }
+
   return {
     /**
-     * One transaction: `data` (the caller's writes, run concurrently with other transactions), then the audit
-     * entries appended on the cached chain tips and COMMIT, under the chain lock. The lock covers only the audit
-     * statement and the commit, so data statements of concurrent groups overlap. A conflicting append by another
-     * process rolls the whole transaction back and it is retried on fresh tips.
+     * Appends the entries and runs the caller's data-modifying CTEs atomically: everything commits or nothing does.
+     * Entries are chained on the cached tips under the in-process lock. A conflicting append by another process
+     * fails on the (tenant_id, seq) key, the whole write rolls back, and it is retried on fresh tips.
+     *
+     * Two plans, chosen by the caller from the size of its write:
+     * - small writes (the default) run as one statement under the lock: one round trip, implicit transaction. The
+     *   lock is held per statement, and callers group-commit, so many requests share each statement.
+     * - `overlap: true` (large writes): BEGIN and the data statement run outside the lock, so several groups' data
+     *   statements proceed in parallel on their own connections; only the append and COMMIT are serialised. Worth
+     *   its four round trips only when the data statement is heavy.
      */
-    async transact(entries: AuditEntry[], data: (conn: Database) => Promise<void>): Promise<void> {
+    async append(entries: AuditEntry[], data: RawBuilder<unknown>[] = [], opts: { overlap?: boolean } = {}): Promise<void> {
       const tenants = [...new Set(entries.map((e) => e.tenantId))]
       for (let attempt = 0; ; attempt++) {
         try {
-          await db.connection().execute(async (conn) => {
-            await sql`begin`.execute(conn)
-            try {
-              await data(conn)
-              await locked(async () => {
-                await loadHeads(conn, tenants)
-                const { rows, tips } = chain(entries)
-                await executeCtes(conn, ctes(rows, tips))
-                await sql`commit`.execute(conn)
-                for (const [t, h] of tips) heads.set(t, h)
-              })
-            } catch (err) {
-              await sql`rollback`.execute(conn).catch(() => undefined)
-              throw err
-            }
-          })
+          // Both plans take a connection before the lock, never the other way round: a writer holding the lock
+          // while waiting for a connection would deadlock against writers holding connections while waiting for the
+          // lock (PGlite has one connection; a small pool can run out just the same).
+          if (!opts.overlap) {
+            await db.connection().execute((conn) => locked(async () => {
+              const tips = await appendStatement(conn, entries, tenants, data)
+              for (const [t, h] of tips) heads.set(t, h)
+            }))
+          } else {
+            await db.connection().execute(async (conn) => {
+              await sql`begin`.execute(conn)
+              try {
+                await executeCtes(conn, data)
+                await locked(async () => {
+                  const tips = await appendStatement(conn, entries, tenants, [])
+                  await sql`commit`.execute(conn)
+                  for (const [t, h] of tips) heads.set(t, h)
+                })
+              } catch (err) {
+                await sql`rollback`.execute(conn).catch(() => undefined)
+                throw err
+              }
+            })
+          }
           return
         } catch (err) {
           for (const t of tenants) heads.delete(t)
@@ -169,7 +191,7 @@ export interface AuditService {
 export function createAuditService(db: Database): AuditService {
   const chain = createAuditChain(db)
   const committer = new GroupCommitter<AuditEntry[], void>(async (groups) => {
-    await chain.transact(groups.flat(), async () => {})
+    await chain.append(groups.flat())
     return groups.map(() => undefined)
   }, { maxUnits: 1000 })
 

@@ -35,6 +35,18 @@ describe('SpectraStrike events', () => {
     expect(Number(n.n)).toBe(1)
   })
 
+  it('derives the same id as Python for non-ASCII text, DEL and fractional seconds with an offset', async () => {
+    // json.dumps(..., sort_keys=True, separators=(',', ':')) escapes DEL and every non-ASCII character (astral ones as
+    // surrogate pairs); str(datetime) writes microseconds and +02:00. Reference computed with Python 3.
+    const event = sampleEvent({
+      event_id: undefined, metadata: undefined, source_system: 'sensor-1', occurred_at: '2026-02-22T10:00:00.250+02:00',
+      asset_ref: 'host-東京-01', message: 'Ünexpected chain 😀 \u007f tab\t',
+    })
+    const { res, body } = await post(t.app, '/events', event, auth)
+    expect(res.statusCode).toBe(202)
+    expect(body.data.event_id).toBe('evt_edc8e03af1ff34b16717a955')
+  })
+
   it('normalises severity case-insensitively, with aliases', async () => {
     for (const [given, stored] of [['HIGH', 'high'], ['Informational', 'info'], ['med', 'medium'], ['Critical', 'critical']] as const) {
       const id = `evt-sev-${given}`

@@ -37,6 +37,44 @@ describe('audit trail', () => {
     } finally { await other.close() }
   })
 
+  it('keeps one chain and every row when two processes ingest heavy batches and single events at once', async () => {
+    // Groups of 500+ rows take the overlapped plan (data statement outside the chain lock), small ones the
+    // single-statement plan; both, from two processes, interleave on one tenant's chain.
+    const shared = await createTenant(t.platform)
+    const other = await createTestApp()
+    try {
+      const auth = await shared.auth()
+      const apps = [t.app, other.app]
+      const batch = (p: number, k: number) => Array.from({ length: 250 }, (_, i) => sampleEvent({ message: `heavy ${p}-${k}-${i}` }))
+      const results = await Promise.all([
+        ...Array.from({ length: 6 }, (_, k) => post(apps[k % 2]!, '/events/batch', batch(k % 2, k), auth)),
+        ...Array.from({ length: 20 }, (_, k) => post(apps[k % 2]!, '/events', sampleEvent({ message: `light ${k}` }), auth)),
+      ])
+      expect(results.map((r) => r.res.statusCode)).toEqual(Array(26).fill(202))
+      const n = await t.platform.db.selectFrom('events').select((eb) => eb.fn.countAll<number>().as('n')).where('tenant_id', '=', shared.id).executeTakeFirstOrThrow()
+      expect(Number(n.n)).toBe(6 * 250 + 20)
+      expect(await t.platform.audit.verify(shared.id)).toEqual({ tenantId: shared.id, entries: 26, ok: true })
+    } finally { await other.close() }
+  })
+
+  it('does not deadlock when a light append arrives while a heavy one holds a connection (one-connection PGlite too)', async () => {
+    const x = await createTenant(t.platform)
+    const slug = `slow-${x.slug}`
+    const entry = (i: number) => ({ tenantId: x.id, action: 'test.plans', outcome: 'success' as const, actorType: 'system' as const, details: { i } })
+    // The heavy plan's data statement takes a while; meanwhile a light append wants the chain lock and a connection.
+    const heavy = t.platform.audit.chain.append([entry(1)], [sql`slow as (insert into tenants (id, slug, name)
+      select gen_random_uuid(), ${slug}, 'slow' from pg_sleep(0.3) returning 1)`], { overlap: true })
+    const light = t.platform.audit.chain.append([entry(2)])
+    const outcome = await Promise.race([
+      Promise.all([heavy, light]).then(() => 'done'),
+      new Promise((r) => setTimeout(() => r('deadlocked'), 5000)),
+    ])
+    expect(outcome).toBe('done')
+    expect(await t.platform.audit.verify(x.id)).toEqual({ tenantId: x.id, entries: 2, ok: true })
+    const slow = await t.platform.db.selectFrom('tenants').select('id').where('slug', '=', slug).execute()
+    expect(slow).toHaveLength(1)
+  })
+
   it('is append-only: UPDATE and DELETE are refused by the database', async () => {
     await expect(sql`update audit_log set action = 'x' where tenant_id = ${tenant.id}`.execute(t.platform.db)).rejects.toThrow(/append-only/)
     await expect(sql`delete from audit_log where tenant_id = ${tenant.id}`.execute(t.platform.db)).rejects.toThrow(/append-only/)

@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto'
 import type { FieldError } from '../../platform/errors.js'
 import { normalizeSeverity, SEVERITIES, type Severity } from '../findings/severity.js'
+import { sha256Hex } from '../../platform/util/hash.js'
 import { compileValidator } from '../../platform/validation.js'
 import { FINDING_STATUSES, METADATA_MAX_BYTES, SpectraFinding, TelemetryEvent } from './ingest.schemas.js'
 
@@ -46,16 +46,27 @@ export function pythonDatetimeString(rfc3339: string): string {
   return `${m[1]} ${m[2]}${frac}${offset}`
 }
 
+const NON_ASCII = /[\u007f-\uffff]/
+const NON_ASCII_ALL = /[\u007f-\uffff]/g
+const escapeChar = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`
+
 /** `json.dumps(..., sort_keys=True, separators=(',', ':'))` of a flat object of strings and nulls (ensure_ascii included). */
 function pythonCanonicalJson(obj: Record<string, string | null>): string {
   const keys = Object.keys(obj).sort()
-  const enc = (v: string | null) => (v === null ? 'null' : JSON.stringify(v).replace(/[\u007f-\uffff]/g, (c) => (c === '\u007f' ? c : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)))
-  return `{${keys.map((k) => `${JSON.stringify(k)}:${enc(obj[k]!)}`).join(',')}}`
+  let out = '{'
+  for (let i = 0; i < keys.length; i++) {
+    const v = obj[keys[i]!]
+    out += `${i === 0 ? '' : ','}${JSON.stringify(keys[i])}:${v === null || v === undefined ? 'null' : JSON.stringify(v)}`
+  }
+  out += '}'
+  // ensure_ascii: Python escapes everything outside space..tilde, so DEL and every non-ASCII character become
+  // \uXXXX (astral characters as their two surrogates); JSON.stringify has already escaped the controls alike.
+  return NON_ASCII.test(out) ? out.replace(NON_ASCII_ALL, escapeChar) : out
 }
 
 /** The original service's derived ids, reproduced bit for bit so re-sent items keep their ids. */
 export function derivedId(prefix: 'evt' | 'fnd', fields: Record<string, string | null>): string {
-  return `${prefix}_${createHash('sha256').update(pythonCanonicalJson(fields)).digest('hex').slice(0, 24)}`
+  return `${prefix}_${sha256Hex(pythonCanonicalJson(fields)).slice(0, 24)}`
 }
 
 function metadataErrors(metadata: unknown): FieldError[] {

@@ -8,7 +8,7 @@ import type { Metrics } from '../../platform/metrics.js'
 import type { NonceStore } from '../../platform/nonces.js'
 import { GroupCommitter } from '../../platform/util/group-commit.js'
 import { normalizeEvent, normalizeFinding, type ItemOutcome, type NormalizedEvent, type NormalizedFinding } from './ingest.items.js'
-import type { IngestRepository, IngestUnit } from './ingest.repository.js'
+import { OVERLAP_ROWS, type IngestRepository, type IngestUnit } from './ingest.repository.js'
 import type { ItemResult } from './ingest.schemas.js'
 import { serializeEnvelope, type Envelope, type EnvelopeStatus } from './ingest.envelope.js'
 
@@ -63,8 +63,10 @@ export function createIngestService(deps: IngestDeps) {
     return units.map(() => undefined)
   }, {
     maxUnits: 1000,
-    // Several groups in flight: their data statements run in parallel; only the audit append is serialised.
+    // Heavy groups (batches) run up to four at once: their data statements proceed in parallel and only the audit
+    // append is serialised. Light ones (single items) go one at a time so each statement carries more of them.
     concurrency: 4,
+    parallelWeight: OVERLAP_ROWS,
     weigh: (u) => (u as IngestUnit).events.length + (u as IngestUnit).findings.length + 1,
     maxWeight: 5000,
   })

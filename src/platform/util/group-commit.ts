@@ -10,6 +10,11 @@ export interface GroupCommitOptions {
   maxUnits?: number
   /** Flushes that may run at once (more than one helps when the database is a network round trip away). */
   concurrency?: number
+  /**
+   * A flush beyond the first starts only when the waiting units weigh at least this much. Light groups are better
+   * left to grow while one flush runs (fewer, fuller statements); heavy ones gain from running side by side.
+   */
+  parallelWeight?: number
   /** Weight of a unit (e.g. its row count) counted against maxWeight. */
   weigh?: (unit: unknown) => number
   maxWeight?: number
@@ -24,6 +29,7 @@ export class GroupCommitter<T, R> {
   private readonly maxUnits: number
   private readonly concurrency: number
   private readonly maxWeight: number
+  private readonly parallelWeight: number
   private readonly weigh: (unit: T) => number
   private idleWaiters: (() => void)[] = []
 
@@ -31,6 +37,7 @@ export class GroupCommitter<T, R> {
     this.maxUnits = opts.maxUnits ?? 500
     this.concurrency = opts.concurrency ?? 1
     this.maxWeight = opts.maxWeight ?? Number.POSITIVE_INFINITY
+    this.parallelWeight = opts.parallelWeight ?? 0
     this.weigh = (opts.weigh as ((u: T) => number) | undefined) ?? (() => 1)
   }
 
@@ -48,7 +55,7 @@ export class GroupCommitter<T, R> {
   }
 
   private schedule() {
-    if (this.scheduled || this.running >= this.concurrency) return
+    if (this.scheduled || this.running >= this.concurrency || (this.running > 0 && !this.heavyQueue())) return
     this.scheduled = true
     setImmediate(() => {
       this.scheduled = false
@@ -68,8 +75,15 @@ export class GroupCommitter<T, R> {
     return this.queue.splice(0, n)
   }
 
+  /** Whether the waiting units weigh at least parallelWeight (counting no further than needed). */
+  private heavyQueue(): boolean {
+    let weight = 0
+    for (let i = 0; i < this.queue.length && weight < this.parallelWeight; i++) weight += this.weigh(this.queue[i]!.unit)
+    return weight >= this.parallelWeight
+  }
+
   private startFlush() {
-    while (this.running < this.concurrency && this.queue.length > 0) {
+    while (this.running < this.concurrency && this.queue.length > 0 && (this.running === 0 || this.heavyQueue())) {
       const group = this.takeGroup()
       this.running++
       void this.run(group).finally(() => {
