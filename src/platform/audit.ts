@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto'
 import { sql, type RawBuilder } from 'kysely'
 import type { Database } from './db/database.js'
 import { canonicalJson } from './util/canonical-json.js'
 import { GroupCommitter } from './util/group-commit.js'
+import { sha256Hex } from './util/hash.js'
 
 export const SYSTEM_TENANT_ID = '00000000-0000-0000-0000-000000000000'
 export const GENESIS_HASH = '0'.repeat(64)
@@ -33,7 +33,7 @@ export function auditHash(prevHash: string, row: Omit<ChainedRow, 'hash' | 'prev
     outcome: row.outcome, actor_type: row.actor_type, actor_id: row.actor_id, resource_type: row.resource_type,
     resource_id: row.resource_id, request_id: row.request_id, details: row.details,
   })
-  return createHash('sha256').update(prevHash).update('\n').update(body).digest('hex')
+  return sha256Hex(`${prevHash}\n${body}`)
 }
 
 /** The chain tip of one tenant. */

@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto'
 import { sql, type RawBuilder } from 'kysely'
 import type { Database } from './db/database.js'
 import { AppError, ConflictError, ValidationError } from './errors.js'
 import { canonicalJson } from './util/canonical-json.js'
+import { sha256Hex } from './util/hash.js'
 
 /**
  * Idempotency-Key with Stripe's semantics, for any POST: keys up to 255 characters, scoped per tenant and
@@ -24,7 +24,7 @@ export type Claim =
 export interface Completion { tenantId: string; endpoint: string; key: string; response: StoredResponse }
 
 export function requestHash(body: unknown): string {
-  return createHash('sha256').update(canonicalJson(body ?? null)).digest('hex')
+  return sha256Hex(canonicalJson(body ?? null))
 }
 
 /** Reads and checks the header; undefined when absent. */

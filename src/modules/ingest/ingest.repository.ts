@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto'
 import { sql, type RawBuilder } from 'kysely'
 import { type AuditChain, type AuditEntry } from '../../platform/audit.js'
 import type { Database } from '../../platform/db/database.js'
@@ -6,6 +5,7 @@ import { idempotencyCompletionCte, type Completion } from '../../platform/idempo
 import { SEVERITY_RANK } from '../findings/severity.js'
 import type { NormalizedEvent, NormalizedFinding } from './ingest.items.js'
 import type { ItemResult } from './ingest.schemas.js'
+import { sha256Hex } from '../../platform/util/hash.js'
 
 export const SOURCE = 'spectrastrike'
 /** Rows in a group from which its data statement runs outside the audit lock, in parallel with other groups'. */
@@ -29,7 +29,7 @@ export interface IngestUnit {
 
 /** Fingerprint of a SpectraStrike finding in the shared store: its finding id, which the sender keeps stable. */
 export function findingFingerprint(findingId: string): string {
-  return createHash('sha256').update(`${SOURCE}\n${findingId}`).digest('hex')
+  return sha256Hex(`${SOURCE}\n${findingId}`)
 }
 
 export function ingestRepository(db: Database, chain: AuditChain) {

@@ -3,7 +3,6 @@
  * engines for the enterprise tier (their custom rules and allowlist, cached and invalidated through the event bus),
  * the analysis log (VV_PROMPT_LOG, written in batches off the request path) and the custom-rule store.
  */
-import { createHash } from 'node:crypto'
 import type { Logger } from 'pino'
 import type { AuditService } from '../../platform/audit.js'
 import type { Principal } from '../../platform/auth/authenticator.js'
@@ -16,6 +15,7 @@ import { checkRuleSafety, parseRulePack, ruleFromObject, type RuleIssue } from '
 import type { AnalysisResult, Rule, Tier } from './engine/types.js'
 import type { PromptRuleBody } from './prompts.schemas.js'
 import type { ListAnalysesOptions, ListRulesOptions, PromptAnalysisRow, PromptRuleRow, PromptsRepository } from './prompts.repository.js'
+import { sha256Hex } from '../../platform/util/hash.js'
 
 export type PromptLogMode = 'off' | 'metadata' | 'full'
 const RULES_CHANNEL = 'prompts.rules'
@@ -46,7 +46,6 @@ export interface StoredRuleView {
   created_by: string | null; created_at: string; updated_at: string
 }
 
-const sha256 = (s: string) => createHash('sha256').update(s).digest('hex')
 
 function toFieldErrors(issues: RuleIssue[]): FieldError[] {
   return issues.map((i) => ({ field: i.field, message: i.message }))
@@ -127,7 +126,7 @@ export function createPromptsService(deps: PromptsServiceDeps) {
     if (buffer.length >= LOG_MAX_BUFFER) return // the database is behind; metrics still count
     buffer.push({
       tenant_id: p.tenantId, principal: p.subject, tier, source,
-      prompt_sha256: sha256(prompt), prompt_chars: prompt.length, prompt: settings.logMode === 'full' ? prompt : null,
+      prompt_sha256: sha256Hex(prompt), prompt_chars: prompt.length, prompt: settings.logMode === 'full' ? prompt : null,
       is_threat: r.is_threat, risk_score: r.risk_score, confidence: r.confidence,
       threat_types: [...new Set(r.detections.map((d) => d.threat_type))], rule_ids: r.detections.flatMap((d) => (d.rule_id ? [d.rule_id] : [])),
       analysis_ms: ms,

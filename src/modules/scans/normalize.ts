@@ -2,9 +2,9 @@
  * From a parser's result to rows of the shared findings store: asset identity (with the `asset_type` override),
  * store status, Phoenix's 1–10 severity, and a stable fingerprint — the same for every parser.
  */
-import { createHash, hash as cryptoHash } from 'node:crypto'
 import { SEVERITY_RANK, type Severity } from '../findings/severity.js'
 import type { AssetAttributes, AssetType, ParsedAsset, ParsedFinding, ParseResult, ScanFindingStatus } from './parsers/types.js'
+import { sha256Hex } from '../../platform/util/hash.js'
 
 /** Phoenix's numeric severity ("1.0".."10.0"): critical 10, high 8, medium 5, low 2, info 1 (REFERENCE §2). */
 export const PHOENIX_SEVERITY: Record<Severity, number> = { critical: 10, high: 8, medium: 5, low: 2, info: 1 }
@@ -79,17 +79,12 @@ function assetRef(asset: ParsedAsset): string {
   return ['hostname', 'fqdn'].some((k) => a[k as keyof AssetAttributes] === id) ? id.toLowerCase() : id
 }
 
-/** One-shot SHA-256 (crypto.hash, Node ≥ 20.12) when available: several times cheaper than createHash per call. */
-const sha256: (text: string) => string = typeof (cryptoHash as unknown) === 'function'
-  ? (text) => cryptoHash('sha256', text, 'hex')
-  : (text) => createHash('sha256').update(text).digest('hex')
-
 function fingerprintOf(parserId: string, ref: string, f: ParsedFinding): string {
-  if (f.uniqueId !== undefined) return sha256(`scan\n${parserId}\n${ref}\nu|${f.uniqueId}`)
+  if (f.uniqueId !== undefined) return sha256Hex(`scan\n${parserId}\n${ref}\nu|${f.uniqueId}`)
   const c = f.component
   const l = f.location
   // One template, no intermediate array: this runs once per finding.
-  return sha256(`scan\n${parserId}\n${ref}\n${f.ruleId ?? ''}|${f.vulnerabilityIds?.[0] ?? ''}|${c ? `${c.name}@${c.version ?? ''}` : ''}|`
+  return sha256Hex(`scan\n${parserId}\n${ref}\n${f.ruleId ?? ''}|${f.vulnerabilityIds?.[0] ?? ''}|${c ? `${c.name}@${c.version ?? ''}` : ''}|`
     + `${l?.path ?? ''}|${l?.line ?? ''}|${l?.url ?? ''}|${l?.method ?? ''}|${l?.param ?? ''}|${l?.port ?? ''}|${f.title}`)
 }
 

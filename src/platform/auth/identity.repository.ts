@@ -1,9 +1,10 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+import { randomBytes, timingSafeEqual } from 'node:crypto'
 import { sql } from 'kysely'
 import type { Database } from '../db/database.js'
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js'
 import { hashPassword } from './passwords.js'
 import { isRole, isTier, type Role, type Tier } from './permissions.js'
+import { sha256Hex } from '../util/hash.js'
 
 export interface Tenant { id: string; slug: string; name: string; created_at: Date }
 export interface ApiKeyRecord {
@@ -18,7 +19,7 @@ const SLUG = /^[a-z0-9][a-z0-9-]{0,62}$/
 
 /** API keys look like `vv_<8 hex prefix>_<43 base64url chars>`; the prefix is shown, the key only once. */
 const KEY_PATTERN = /^vv_([0-9a-f]{8})_([A-Za-z0-9_-]{43})$/
-export const hashApiKey = (key: string) => createHash('sha256').update(key).digest('hex')
+export const hashApiKey = (key: string) => sha256Hex(key)
 
 export function parseApiKey(key: string): { prefix: string } | undefined {
   const m = KEY_PATTERN.exec(key)

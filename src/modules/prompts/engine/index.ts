@@ -6,7 +6,6 @@
  * Tiers: community = our community rules; professional = all our rules + heuristics + model; enterprise = professional
  * + the tenant's custom rules and allowlist.
  */
-import { createHash } from 'node:crypto'
 import { heuristics, type HeuristicSignal } from './heuristics.js'
 import { compiledBuiltinRules, compileRules, matchRules } from './matcher.js'
 import { shippedModel, type PromptModel } from './model.js'
@@ -14,6 +13,7 @@ import { normalizePrompt } from './normalize.js'
 import type { CompiledRule } from './rules.js'
 import { categoryFeature, DEFAULT_CALIBRATION, evidenceOf, hitEvidence, logOdds, round2, sigmoid } from './scoring.js'
 import { TIER_ORDER, type AnalysisResult, type AnalyzeOptions, type Detection, type Rule, type RuleHit, type Severity, type Tier } from './types.js'
+import { sha256Hex } from '../../../platform/util/hash.js'
 
 export const ANALYSIS_VERSION = '1.0'
 export const DEFAULT_THRESHOLD = 50
@@ -56,7 +56,7 @@ export interface PromptEngine {
 
 /** The allowlist key of a prompt: SHA-256 of its normalised text. */
 export function promptFingerprint(prompt: string): string {
-  return createHash('sha256').update(normalizePrompt(prompt).normalized).digest('hex')
+  return sha256Hex(normalizePrompt(prompt).normalized)
 }
 
 function severityOf(p: number): Severity {
@@ -109,7 +109,7 @@ function build(prepared: Prepared, opts: EngineOptions): PromptEngine {
     const ev = evidenceOf(hits, signals, logit)
     let p = sigmoid(logOdds(cal, ev))
     let allowlisted: boolean | undefined
-    if (enterprise && allowPrompts.size > 0 && allowPrompts.has(createHash('sha256').update(norm.normalized).digest('hex'))) {
+    if (enterprise && allowPrompts.size > 0 && allowPrompts.has(sha256Hex(norm.normalized))) {
       allowlisted = true
       p = 0
     }
