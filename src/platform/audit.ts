@@ -20,20 +20,33 @@ export interface AuditEntry {
   occurredAt?: Date
 }
 
-interface ChainedRow {
+/** The stored fields of an entry, as hashed. */
+interface EntryFields {
   tenant_id: string; seq: number; occurred_at: Date; action: string; outcome: string; actor_type: string
   actor_id: string | null; resource_type: string | null; resource_id: string | null; request_id: string | null
-  details: Record<string, unknown>; prev_hash: string; hash: string
 }
 
-/** The hash of one entry: over the previous hash and the canonical form of every stored field. */
-export function auditHash(prevHash: string, row: Omit<ChainedRow, 'hash' | 'prev_hash'>): string {
-  const body = canonicalJson({
-    tenant_id: row.tenant_id, seq: row.seq, occurred_at: row.occurred_at.toISOString(), action: row.action,
-    outcome: row.outcome, actor_type: row.actor_type, actor_id: row.actor_id, resource_type: row.resource_type,
-    resource_id: row.resource_id, request_id: row.request_id, details: row.details,
-  })
-  return sha256Hex(`${prevHash}\n${body}`)
+/** A row as read back from audit_log. */
+interface ChainedRow extends EntryFields { details: Record<string, unknown>; prev_hash: string; hash: string }
+
+/** A row being appended: its details already in canonical JSON, which is both hashed and stored. */
+interface PendingRow extends EntryFields { details_json: string; prev_hash: string; hash: string }
+
+const str = (v: string | null) => (v === null ? 'null' : JSON.stringify(v))
+
+/**
+ * canonicalJson of the entry's fields with `detailsJson` (canonical already) as its details: the keys written in
+ * sorted order directly, so the details are not canonicalised twice on the write path.
+ */
+function entryBody(f: EntryFields, detailsJson: string): string {
+  return `{"action":${str(f.action)},"actor_id":${str(f.actor_id)},"actor_type":${str(f.actor_type)},"details":${detailsJson},`
+    + `"occurred_at":${str(f.occurred_at.toISOString())},"outcome":${str(f.outcome)},"request_id":${str(f.request_id)},`
+    + `"resource_id":${str(f.resource_id)},"resource_type":${str(f.resource_type)},"seq":${f.seq},"tenant_id":${str(f.tenant_id)}}`
+}
+
+/** The hash of one entry: over the previous hash and the canonical JSON of every stored field. */
+export function auditHash(prevHash: string, row: EntryFields & { details: unknown }): string {
+  return sha256Hex(`${prevHash}\n${entryBody(row, canonicalJson(row.details))}`)
 }
 
 /** The chain tip of one tenant. */
@@ -63,29 +76,33 @@ export function createAuditChain(db: Database) {
     for (const r of rows) heads.set(r.tenant_id, { seq: Number(r.seq), hash: r.hash })
   }
 
-  function chain(entries: AuditEntry[]): { rows: ChainedRow[]; tips: Map<string, Head> } {
+  function chain(entries: AuditEntry[]): { rows: PendingRow[]; tips: Map<string, Head> } {
     const tips = new Map<string, Head>()
-    const rows: ChainedRow[] = []
+    const rows: PendingRow[] = []
     const now = new Date()
     for (const e of entries) {
       const head = tips.get(e.tenantId) ?? heads.get(e.tenantId)!
-      const base = {
+      const fields: EntryFields = {
         tenant_id: e.tenantId, seq: head.seq + 1, occurred_at: e.occurredAt ?? now, action: e.action, outcome: e.outcome,
         actor_type: e.actorType, actor_id: e.actorId ?? null, resource_type: e.resourceType ?? null,
         resource_id: e.resourceId ?? null, request_id: e.requestId ?? null,
-        details: JSON.parse(canonicalJson(e.details ?? {})) as Record<string, unknown>,
       }
-      const hash = auditHash(head.hash, base)
-      rows.push({ ...base, prev_hash: head.hash, hash })
-      tips.set(e.tenantId, { seq: base.seq, hash })
+      const details_json = canonicalJson(e.details ?? {})
+      const hash = sha256Hex(`${head.hash}\n${entryBody(fields, details_json)}`)
+      rows.push({ ...fields, details_json, prev_hash: head.hash, hash })
+      tips.set(e.tenantId, { seq: fields.seq, hash })
     }
     return { rows, tips }
   }
 
   /** CTEs that insert the rows and move the tips; to be placed in the caller's WITH clause. */
-  function ctes(rows: ChainedRow[], tips: Map<string, Head>): RawBuilder<unknown>[] {
+  function ctes(rows: PendingRow[], tips: Map<string, Head>): RawBuilder<unknown>[] {
     if (rows.length === 0) return []
-    const payload = JSON.stringify(rows.map((r) => ({ ...r, occurred_at: r.occurred_at.toISOString() })))
+    // The JSON text written out directly: the details are canonical JSON already.
+    const payload = `[${rows.map((r) => `{"tenant_id":${str(r.tenant_id)},"seq":${r.seq},"occurred_at":${str(r.occurred_at.toISOString())},`
+      + `"action":${str(r.action)},"outcome":${str(r.outcome)},"actor_type":${str(r.actor_type)},"actor_id":${str(r.actor_id)},`
+      + `"resource_type":${str(r.resource_type)},"resource_id":${str(r.resource_id)},"request_id":${str(r.request_id)},`
+      + `"details":${r.details_json},"prev_hash":${str(r.prev_hash)},"hash":${str(r.hash)}}`).join(',')}]`
     const newHeads = JSON.stringify([...tips].map(([tenant_id, h]) => ({ tenant_id, seq: h.seq, hash: h.hash })))
     return [
       sql`audit_rows as (insert into audit_log (${AUDIT_COLUMNS}) select ${AUDIT_COLUMNS} from jsonb_to_recordset(${payload}::jsonb) as ${AUDIT_RECORD} returning 1)`,

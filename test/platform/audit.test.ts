@@ -1,7 +1,10 @@
+import { createHash } from 'node:crypto'
 import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTenant, createTestApp, type TestApp, type TestTenant } from '../helpers/app.js'
 import { post, sampleEvent } from '../helpers/ingest.js'
+import { auditHash } from '../../src/platform/audit.js'
+import { canonicalJson } from '../../src/platform/util/canonical-json.js'
 
 describe('audit trail', () => {
   let t: TestApp
@@ -73,6 +76,21 @@ describe('audit trail', () => {
     expect(await t.platform.audit.verify(x.id)).toEqual({ tenantId: x.id, entries: 2, ok: true })
     const slow = await t.platform.db.selectFrom('tenants').select('id').where('slug', '=', slug).execute()
     expect(slow).toHaveLength(1)
+  })
+
+  it('hashes an entry over the previous hash and the canonical JSON of all its fields', () => {
+    // The write path spells the canonical JSON out field by field; it must equal canonicalJson of the whole entry.
+    const rows = [
+      { tenant_id: 't', seq: 1, occurred_at: new Date('2026-11-23T10:00:00.123Z'), action: 'a', outcome: 'success', actor_type: 'system',
+        actor_id: null, resource_type: null, resource_id: null, request_id: null, details: {} },
+      { tenant_id: '00000000-0000-0000-0000-0000000000aa', seq: 123456, occurred_at: new Date(0), action: 'spectrastrike.ingest_accepted',
+        outcome: 'partial', actor_type: 'api_key', actor_id: 'key "1"\n', resource_type: 'café ☕', resource_id: '\u2028x\ud83d\ude00',
+        request_id: 'r', details: { z: [3, { b: null, a: 'é' }], a: 1.5, m: { y: true, x: 'q"uote' } } },
+    ]
+    for (const row of rows) {
+      const expected = createHash('sha256').update(`${'f'.repeat(64)}\n${canonicalJson({ ...row, occurred_at: row.occurred_at.toISOString() })}`).digest('hex')
+      expect(auditHash('f'.repeat(64), row)).toBe(expected)
+    }
   })
 
   it('is append-only: UPDATE and DELETE are refused by the database', async () => {
