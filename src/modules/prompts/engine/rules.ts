@@ -593,9 +593,10 @@ export function compileRule(rule: Rule, index: GateIndex = new GateIndex()): Com
     const lits = rule.caseSensitive ? undefined : requiredPrefixes(t.source)
     gates.push(lits === undefined ? null : Int32Array.from(lits.map((l) => index.add(l))))
     const inner = rule.caseSensitive ? undefined : requiredLiterals(t.source)
-    // an inner set gates a pattern that has no prefix gate when it is specific at all, and replaces a prefix gate only
-    // when it is clearly more specific
-    const useInner = inner !== undefined && (lits === undefined ? selectivity(inner) >= 3 : selectivity(inner) >= 3.5 && selectivity(inner) > selectivity(lits) + 1)
+    // an inner set gates a pattern that has no prefix gate when its shortest member has three characters or more
+    // ("sex", "kid": rare enough to beat searching every text), and replaces a prefix gate only when it is clearly
+    // more specific
+    const useInner = inner !== undefined && (lits === undefined ? selectivity(inner) > 2.5 : selectivity(inner) >= 3.5 && selectivity(inner) > selectivity(lits) + 1)
     requires.push(useInner ? Int32Array.from(inner.map((l) => index.add(l))) : null)
   }
   return { rule, regexes, sticky, gates, requires, index }
