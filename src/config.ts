@@ -81,7 +81,7 @@ export const settings = {
   VV_WS_HEARTBEAT_SECONDS: { kind: 'int', default: 15, min: 1, max: 300, doc: 'Seconds between `heartbeat` messages on WS /ws/{job_id}.' },
   VV_SPECTRASTRIKE_MAX_BATCH_SIZE: {
     kind: 'int', default: 250, min: 1, max: 1000, clamp: true,
-    doc: 'Largest SpectraStrike batch (items); values outside 1..1000 are clamped. Larger batches get 413 batch_too_large.',
+    doc: 'Largest SpectraStrike batch (items); values outside 1..1000 are clamped. Larger batches get 422 batch_too_large (nothing stored).',
   },
   VV_SPECTRASTRIKE_SIGNATURE_SECRET: { kind: 'secret', doc: 'When set, SpectraStrike requests must carry X-Signature/X-Timestamp (HMAC-SHA256) and responses are signed.' },
   VV_SPECTRASTRIKE_SIGNATURE_SKEW_SECONDS: { kind: 'int', default: 300, min: 1, max: 3600, doc: 'Allowed clock skew of X-Timestamp.' },
