@@ -1,7 +1,7 @@
 /**
  * npm run bench:prompts — prompt-analysis performance, each figure next to its goal or a baseline from the same run:
  *  1. in-process latency per ~1 KB prompt (p50, p99; goal p50 < 0.2 ms, p99 < 1 ms at the professional tier), for
- *     the professional and community tiers, with normalisation alone as a floor;
+ *     the professional and community tiers, with normalisation alone and the secret/PII detectors alone;
  *  2. engine.analyzeBatch over 1,000 mixed prompts (goal < 200 ms);
  *  3. HTTP POST /analyze req/s through the real server (API key of the professional tier, rate limits lifted) as a
  *     ratio to a bare Fastify route validating and echoing the same body (goal ≥ 0.5), plus a bare Fastify route that
@@ -25,6 +25,7 @@ import { fmt, freePort } from './util.js'
 import { DEFAULT_DATASET, engineInventory, llmGuardDetector, loadJsonl, percentile, vardDetector, type Detector } from '../scripts/eval-prompts.js'
 import { loadConfig, settings } from '../src/config.js'
 import { createEngine, type Tier } from '../src/modules/prompts/engine/index.js'
+import { findLeaks } from '../src/modules/prompts/engine/leaks.js'
 import { normalizePrompt } from '../src/modules/prompts/engine/normalize.js'
 import { createPlatform } from '../src/platform/platform.js'
 
@@ -264,11 +265,13 @@ async function main(): Promise<void> {
   const pro = latencySync((p) => engine.analyze(p, { tier: 'professional' }), prompts, rounds)
   const com = latencySync((p) => engine.analyze(p, { tier: 'community' }), prompts, rounds)
   const norm = latencySync((p) => normalizePrompt(p), prompts, rounds)
+  const leaks = latencySync((p) => findLeaks(p), prompts, rounds)
   const flagged = prompts.filter((p) => engine.analyze(p, { tier: 'professional' }).is_threat).length
   console.log('1. in-process latency per 1 KB prompt (engine.analyze, after 2 warm-up passes)')
   console.log(`${line('professional tier', pro)}   goal p50 < 0.2 ms: ${mark(pro.p50 < 0.2)}, p99 < 1 ms: ${mark(pro.p99 < 1)}`)
   console.log(line('community tier', com))
   console.log(line('of which normalisation alone', norm))
+  console.log(line('of which leak detectors alone', leaks))
   console.log(`  (professional flags ${flagged} of ${prompts.length}; ${set.filter((p) => p.attack).length} were built from attacks)\n`)
 
   // 2. Batch.

@@ -1,5 +1,5 @@
 /** The SDK's result cache: least-recently-used eviction plus a time-to-live per entry. */
-import { createHash } from 'node:crypto'
+import { sha256Hex } from '../platform/util/hash.js'
 
 /** Options of {@link LruTtlCache}. */
 export interface LruTtlCacheOptions {
@@ -59,5 +59,5 @@ export class LruTtlCache<V> {
 
 /** Cache key of a prompt for a tier: `<tier>:<sha256 hex of the prompt>` (the prompt itself is never kept as a key). */
 export function cacheKey(tier: string, prompt: string): string {
-  return `${tier}:${createHash('sha256').update(prompt).digest('hex')}`
+  return `${tier}:${sha256Hex(prompt)}`
 }

@@ -3,7 +3,7 @@
  * (specs/prompt-analysis-securevector.md), whichever mode produced them.
  */
 import type { EngineOptions, PromptEngine } from '../modules/prompts/engine/index.js'
-import type { Detection, Severity, Tier } from '../modules/prompts/engine/types.js'
+import type { AnalysisResult as EngineResult, Detection, Severity, Tier } from '../modules/prompts/engine/types.js'
 
 export type { Detection, EngineOptions, PromptEngine, Severity, Tier }
 
@@ -47,16 +47,11 @@ export interface AnalysisMetadata {
   [key: string]: unknown
 }
 
-/** The verdict on one prompt, as the API's `POST /analyze` returns it. */
-export interface AnalysisResult {
-  /** Whether a threat was detected (risk_score at or above the threshold). */
-  is_threat: boolean
-  /** Overall risk, 0–100. */
-  risk_score: number
-  /** Confidence in the verdict, 0.0–1.0. */
-  confidence: number
-  /** What was found, highest risk first. */
-  detections: Detection[]
+/**
+ * The verdict on one prompt, as the API's `POST /analyze` returns it: the engine's result, with the looser metadata
+ * of the wire (the spec makes its fields optional; the SDK adds cache, fallback and escalation marks).
+ */
+export interface AnalysisResult extends Omit<EngineResult, 'metadata'> {
   /** How, when and by whom the prompt was analysed. */
   metadata: AnalysisMetadata
   /** Batch results: time spent on this prompt, in milliseconds (as `POST /analyze/batch` reports it). */

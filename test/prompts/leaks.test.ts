@@ -414,8 +414,10 @@ describe('findLeaks — adversarial input finishes in bounded time', () => {
   })
 })
 
-describe('findLeaks — speed', () => {
-  it('a 1 KB prompt takes well under 0.1 ms on average', () => {
+describe('findLeaks — no gross slowdown', () => {
+  // A guard against an accidental quadratic step, with a wide margin for busy machines; the figure itself is
+  // measured by npm run bench:prompts.
+  it('a 1 KB prompt takes under 0.5 ms on average', () => {
     const base = [
       'Please summarise the following meeting notes and list the action items for each owner. ',
       'The deployment on 2024-01-15 failed because the config at /etc/app/config.yaml had a typo; ',

@@ -18,7 +18,7 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
  * (@fastify/helmet builds a new helmet middleware, re-parsing the CSP, on every request; that was ~8% of the CPU of
  * a single-event ingest. See helmetjs/helmet#430 for the same idea.)
  */
-export function securityHeaders(options: Readonly<HelmetOptions>): Record<string, string> {
+function securityHeaders(options: Readonly<HelmetOptions>): Record<string, string> {
   const headers: Record<string, string> = {}
   const res = {
     setHeader(name: string, value: string | number) { headers[name.toLowerCase()] = String(value) },

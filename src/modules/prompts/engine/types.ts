@@ -139,10 +139,15 @@ export interface Detection {
   severity?: Severity
 }
 
+/** The verdict on one prompt, as `POST /analyze` returns it. */
 export interface AnalysisResult {
+  /** Whether a threat was detected (risk_score at or above the threshold). */
   is_threat: boolean
+  /** Overall risk, 0–100. */
   risk_score: number
+  /** Confidence in the verdict, 0.0–1.0. */
   confidence: number
+  /** What was found, highest risk first. */
   detections: Detection[]
   metadata: AnalysisMetadata
 }
