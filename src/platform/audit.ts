@@ -1,5 +1,6 @@
 import { sql, type RawBuilder } from 'kysely'
 import type { Database } from './db/database.js'
+import { nulSafeJson, nulSafeText } from './db/nul-safe.js'
 import { canonicalJson } from './util/canonical-json.js'
 import { GroupCommitter } from './util/group-commit.js'
 import { sha256Hex } from './util/hash.js'
@@ -33,6 +34,7 @@ interface ChainedRow extends EntryFields { details: Record<string, unknown>; pre
 interface PendingRow extends EntryFields { details_json: string; prev_hash: string; hash: string }
 
 const str = (v: string | null) => (v === null ? 'null' : JSON.stringify(v))
+const nullableText = (v: string | null | undefined) => (v === undefined || v === null ? null : nulSafeText(v))
 
 /**
  * canonicalJson of the entry's fields with `detailsJson` (canonical already) as its details: the keys written in
@@ -82,12 +84,13 @@ export function createAuditChain(db: Database) {
     const now = new Date()
     for (const e of entries) {
       const head = tips.get(e.tenantId) ?? heads.get(e.tenantId)!
+      // Hashed as stored: NULs (which PostgreSQL cannot hold) are replaced before hashing, or verify would fail.
       const fields: EntryFields = {
         tenant_id: e.tenantId, seq: head.seq + 1, occurred_at: e.occurredAt ?? now, action: e.action, outcome: e.outcome,
-        actor_type: e.actorType, actor_id: e.actorId ?? null, resource_type: e.resourceType ?? null,
-        resource_id: e.resourceId ?? null, request_id: e.requestId ?? null,
+        actor_type: e.actorType, actor_id: nullableText(e.actorId), resource_type: nullableText(e.resourceType),
+        resource_id: nullableText(e.resourceId), request_id: nullableText(e.requestId),
       }
-      const details_json = canonicalJson(e.details ?? {})
+      const details_json = nulSafeJson(canonicalJson(e.details ?? {}))
       const hash = sha256Hex(`${head.hash}\n${entryBody(fields, details_json)}`)
       rows.push({ ...fields, details_json, prev_hash: head.hash, hash })
       tips.set(e.tenantId, { seq: fields.seq, hash })

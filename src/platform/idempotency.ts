@@ -3,6 +3,7 @@ import type { Database } from './db/database.js'
 import { AppError, ConflictError, ValidationError } from './errors.js'
 import { canonicalJson } from './util/canonical-json.js'
 import { sha256Hex } from './util/hash.js'
+import { pgJson } from './db/nul-safe.js'
 
 /**
  * Idempotency-Key with Stripe's semantics, for any POST: keys up to 255 characters, scoped per tenant and
@@ -83,7 +84,7 @@ export type IdempotencyService = ReturnType<typeof createIdempotencyService>
 /** A CTE storing completed responses, for the caller's single write statement (one CTE for many). */
 export function idempotencyCompletionCte(completions: Completion[]): RawBuilder<unknown> | undefined {
   if (completions.length === 0) return undefined
-  const rows = JSON.stringify(completions.map((c) => ({
+  const rows = pgJson(completions.map((c) => ({
     tenant_id: c.tenantId, endpoint: c.endpoint, key: c.key, status: c.response.status, body: c.response.body, headers: c.response.headers,
   })))
   return sql`idempotency_done as (

@@ -12,6 +12,7 @@ import type { Database } from './db/database.js'
 import type { WebhookAttempt } from './db/schema.js'
 import type { HttpClient } from './http-client/index.js'
 import { defineJob, UnrecoverableJobError, type JobQueue } from './jobs/index.js'
+import { pgJson } from './db/nul-safe.js'
 
 export const WEBHOOK_DELIVERY_JOB = 'webhooks.deliver'
 /** Attempts in total; with the job system's exponential backoff from 5 s this spans about 10 minutes. */
@@ -69,7 +70,7 @@ export function createWebhookService(deps: { db: Database; secrets: SecretBox; j
       const row = await db.insertInto('webhook_deliveries').values({
         tenant_id: w.tenantId, source_type: w.sourceType, source_id: w.sourceId, event: w.event, url: w.url,
         headers: w.headers && Object.keys(w.headers).length > 0 ? secrets.seal(JSON.stringify(w.headers), `webhook-delivery:${w.tenantId}`) : null,
-        payload: JSON.stringify(w.payload), status: 'pending',
+        payload: pgJson(w.payload), status: 'pending',
       }).returning('id').executeTakeFirstOrThrow()
       await deps.jobs.enqueue(WEBHOOK_DELIVERY_JOB, { deliveryId: row.id }, { tenantId: w.tenantId })
       return row.id
@@ -135,7 +136,7 @@ export function createWebhookService(deps: { db: Database; secrets: SecretBox; j
         }
         const last = ok || permanent || ctx.attempt >= MAX_ATTEMPTS
         await db.updateTable('webhook_deliveries').set({
-          attempts: JSON.stringify([...row.attempts, attempt]),
+          attempts: pgJson([...row.attempts, attempt]),
           status: ok ? 'delivered' : last ? 'failed' : 'pending',
           delivered_at: ok ? new Date() : null, updated_at: new Date(),
         }).where('id', '=', row.id).execute()

@@ -47,6 +47,22 @@ describe('SpectraStrike events', () => {
     expect(body.data.event_id).toBe('evt_edc8e03af1ff34b16717a955')
   })
 
+  it('stores NULs (a /proc command line is NUL-separated) as U+FFFD instead of failing the request or its batch', async () => {
+    const one = await post(t.app, '/events', sampleEvent({ event_id: 'evt-nul-1', message: 'bash\u0000-c\u0000id', metadata: { 'argv\u0000': ['sh\u0000'] } }), auth)
+    expect(one.status).toBe(202)
+    const batch = await post(t.app, '/events/batch', [sampleEvent({ event_id: 'evt-nul-2', asset_ref: 'host\u0000' }), sampleEvent({ event_id: 'evt-nul-3' })], auth)
+    expect(batch.status).toBe(202)
+    expect(batch.body.data.summary).toEqual({ total: 2, accepted: 2, failed: 0 })
+    const rows = await t.platform.db.selectFrom('events').select(['event_id', 'message', 'metadata', 'asset_ref']).where('tenant_id', '=', tenant.id)
+      .where('event_id', 'in', ['evt-nul-1', 'evt-nul-2', 'evt-nul-3']).orderBy('event_id').execute()
+    expect(rows).toEqual([
+      expect.objectContaining({ event_id: 'evt-nul-1', message: 'bash\uFFFD-c\uFFFDid', metadata: { 'argv\uFFFD': ['sh\uFFFD'] } }),
+      expect.objectContaining({ event_id: 'evt-nul-2', asset_ref: 'host\uFFFD' }),
+      expect.objectContaining({ event_id: 'evt-nul-3', asset_ref: 'host-nyc-01' }),
+    ])
+    expect(await t.platform.audit.verify(tenant.id)).toMatchObject({ ok: true })
+  })
+
   it('normalises severity case-insensitively, with aliases', async () => {
     for (const [given, stored] of [['HIGH', 'high'], ['Informational', 'info'], ['med', 'medium'], ['Critical', 'critical']] as const) {
       const id = `evt-sev-${given}`

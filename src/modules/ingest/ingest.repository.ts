@@ -6,6 +6,7 @@ import { SEVERITY_RANK } from '../findings/severity.js'
 import type { NormalizedEvent, NormalizedFinding } from './ingest.items.js'
 import type { ItemResult } from './ingest.schemas.js'
 import { sha256Hex } from '../../platform/util/hash.js'
+import { pgJson } from '../../platform/db/nul-safe.js'
 
 export const SOURCE = 'spectrastrike'
 /** Rows in a group from which its data statement runs outside the audit lock, in parallel with other groups'. */
@@ -52,7 +53,7 @@ export function ingestRepository(db: Database, chain: AuditChain) {
                               asset_ref, message, metadata, request_id)
           select tenant_id, event_id, ${SOURCE}, source_system, event_type, occurred_at, severity, severity_rank, asset_ref, message,
                  metadata, request_id
-          from jsonb_to_recordset(${JSON.stringify(events)}::jsonb) as x(tenant_id uuid, event_id text, source_system text,
+          from jsonb_to_recordset(${pgJson(events)}::jsonb) as x(tenant_id uuid, event_id text, source_system text,
             event_type text, occurred_at timestamptz, severity text, severity_rank smallint, asset_ref text, message text,
             metadata jsonb, request_id uuid)
           on conflict (tenant_id, event_id) do nothing returning 1)`)
@@ -73,7 +74,7 @@ export function ingestRepository(db: Database, chain: AuditChain) {
       if (byFingerprint.size > 0) {
         ctes.push(
           sql`finding_rows as (
-            select * from jsonb_to_recordset(${JSON.stringify([...byFingerprint.values()])}::jsonb) as x(tenant_id uuid, fingerprint text,
+            select * from jsonb_to_recordset(${pgJson([...byFingerprint.values()])}::jsonb) as x(tenant_id uuid, fingerprint text,
               external_id text, title text, description text, severity text, severity_rank smallint, status text, asset_ref text,
               recommendation text, metadata jsonb, first_seen timestamptz, last_seen timestamptz))`,
           sql`finding_assets as (
@@ -101,7 +102,7 @@ export function ingestRepository(db: Database, chain: AuditChain) {
         )
       }
 
-      const requests = JSON.stringify(units.map((u) => ({
+      const requests = pgJson(units.map((u) => ({
         request_id: u.requestId, tenant_id: u.tenantId, endpoint: u.endpoint, status: u.status, total: u.total,
         accepted: u.accepted, failed: u.failedItems.length, failed_items: u.failedItems, at: u.receivedAt.toISOString(),
       })))

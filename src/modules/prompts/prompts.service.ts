@@ -15,6 +15,7 @@ import { checkRuleSafety, parseRulePack, ruleFromObject, type RuleIssue } from '
 import type { AnalysisResult, Rule, Tier } from './engine/types.js'
 import type { PromptRuleBody } from './prompts.schemas.js'
 import type { ListAnalysesOptions, ListRulesOptions, PromptAnalysisRow, PromptRuleRow, PromptsRepository } from './prompts.repository.js'
+import { pgJson } from '../../platform/db/nul-safe.js'
 import { sha256Hex } from '../../platform/util/hash.js'
 
 export type PromptLogMode = 'off' | 'metadata' | 'full'
@@ -237,7 +238,7 @@ export function createPromptsService(deps: PromptsServiceDeps) {
     async createRule(p: Principal, body: PromptRuleBody): Promise<StoredRuleView> {
       const v = validate(body)
       await ensureRoom(p.tenantId)
-      const [r] = await repository.upsertRules([{ tenant_id: p.tenantId, rule_id: body.id, action: v.action, enabled: v.enabled, definition: JSON.stringify(v.definition), created_by: p.subject }], false)
+      const [r] = await repository.upsertRules([{ tenant_id: p.tenantId, rule_id: body.id, action: v.action, enabled: v.enabled, definition: pgJson(v.definition), created_by: p.subject }], false)
       if (!r) throw new ConflictError(`A prompt rule "${body.id}" exists; update it with PUT /api/v1/prompt-rules/${body.id}`, 'rule_exists')
       await audit.record({ tenantId: p.tenantId, action: 'prompt_rule.created', outcome: 'success', actorType: p.kind, actorId: p.subject, resourceType: 'prompt_rule', resourceId: body.id, details: { action: v.action } })
       await rulesChanged(p.tenantId)
@@ -247,7 +248,7 @@ export function createPromptsService(deps: PromptsServiceDeps) {
     async updateRule(p: Principal, id: string, body: PromptRuleBody): Promise<StoredRuleView> {
       if (body.id !== id) throw new ValidationError('Invalid rule: id must equal the id in the URL', [{ field: 'id', message: `must be "${id}" (ids cannot be changed; create a new rule instead)` }])
       const v = validate(body)
-      const row = await repository.updateRule(p.tenantId, id, { action: v.action, enabled: v.enabled, definition: JSON.stringify(v.definition) })
+      const row = await repository.updateRule(p.tenantId, id, { action: v.action, enabled: v.enabled, definition: pgJson(v.definition) })
       if (!row) throw new NotFoundError(`No prompt rule "${id}"`, 'rule_not_found')
       await audit.record({ tenantId: p.tenantId, action: 'prompt_rule.updated', outcome: 'success', actorType: p.kind, actorId: p.subject, resourceType: 'prompt_rule', resourceId: id, details: { action: v.action, enabled: v.enabled } })
       await rulesChanged(p.tenantId)
@@ -298,7 +299,7 @@ export function createPromptsService(deps: PromptsServiceDeps) {
           rejected.push({ id: rule.id, errors: [{ field: 'id', message: `the tenant already holds ${MAX_TENANT_RULES} prompt rules` }] })
           continue
         }
-        rows.push({ tenant_id: p.tenantId, rule_id: rule.id, action: 'detect', enabled: rule.enabled, definition: JSON.stringify(definition), created_by: p.subject })
+        rows.push({ tenant_id: p.tenantId, rule_id: rule.id, action: 'detect', enabled: rule.enabled, definition: pgJson(definition), created_by: p.subject })
       }
       const written = await repository.upsertRules(rows, replace)
       const created = written.filter((w) => w.created).map((w) => w.row.rule_id)

@@ -2,6 +2,7 @@ import { sql, type Insertable, type Selectable, type Updateable } from 'kysely'
 import type { Database } from '../../platform/db/database.js'
 import type { ScanImportStatus, ScanImportsTable } from '../../platform/db/schema.js'
 import type { StoreAsset, StoreFinding } from './normalize.js'
+import { pgJson } from '../../platform/db/nul-safe.js'
 
 export type ScanImportRow = Selectable<ScanImportsTable>
 export type ScanImportPatch = Updateable<ScanImportsTable>
@@ -88,7 +89,7 @@ export function scansRepository(db: Database) {
         const assetRows = assets.length === 0 ? [] : (await sql<{ id: string; ref: string }>`
           insert into assets (tenant_id, ref, type, name, attributes, first_seen, last_seen)
           select ${tenantId}::uuid, ref, type, name, attributes, ${now}::timestamptz, ${now}::timestamptz
-          from jsonb_to_recordset(${JSON.stringify(assets.map((a) => ({ ref: a.ref, type: a.type, name: a.name, attributes: { ...a.attributes, ...(a.tags.length ? { tags: a.tags } : {}) } })))}::jsonb)
+          from jsonb_to_recordset(${pgJson(assets.map((a) => ({ ref: a.ref, type: a.type, name: a.name, attributes: { ...a.attributes, ...(a.tags.length ? { tags: a.tags } : {}) } })))}::jsonb)
             as x(ref text, type text, name text, attributes jsonb)
           on conflict (tenant_id, ref) do update set
             type = case when assets.type in ('unknown', 'host') then excluded.type else assets.type end,
@@ -96,7 +97,7 @@ export function scansRepository(db: Database) {
             last_seen = greatest(assets.last_seen, excluded.last_seen), updated_at = now()
           returning id, ref`.execute(trx)).rows
         if (findings.length === 0) return { inserted: 0, updated: 0, assetIds: assetRows.map((r) => r.id) }
-        const rows = JSON.stringify(findings.map((f) => ({
+        const rows = pgJson(findings.map((f) => ({
           fingerprint: f.fingerprint, external_id: f.externalId, title: f.title, description: f.description, severity: f.severity,
           severity_rank: f.severityRank, status: f.status, asset_ref: f.assetRef, recommendation: f.recommendation,
           metadata: f.metadata, occurrences: f.occurrences,
@@ -155,7 +156,7 @@ export function scansRepository(db: Database) {
             select coalesce(jsonb_agg(distinct t), '[]'::jsonb)
             from jsonb_array_elements(coalesce(a.attributes->'tags', '[]'::jsonb) || x.tags) as t)),
           updated_at = now()
-        from jsonb_to_recordset(${JSON.stringify(assets.map((x) => ({ ref: x.ref, tags: x.tags })))}::jsonb) as x(ref text, tags jsonb)
+        from jsonb_to_recordset(${pgJson(assets.map((x) => ({ ref: x.ref, tags: x.tags })))}::jsonb) as x(ref text, tags jsonb)
         where a.tenant_id = ${tenantId}::uuid and a.ref = x.ref
         returning a.id`.execute(db)
       return { inserted: 0, updated: 0, assetIds: rows.rows.map((r) => r.id) }

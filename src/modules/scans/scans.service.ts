@@ -21,6 +21,7 @@ import { EmptyReportError, ScanFormatError } from './parsers/util.js'
 import type { UploadOptions } from './scans.form.js'
 import type { ScanImportRow, ScansRepository } from './scans.repository.js'
 import { completionSummary, type JobOut, type JobsQuery } from './scans.schemas.js'
+import { pgJson } from '../../platform/db/nul-safe.js'
 
 export const SCAN_IMPORT_JOB = 'scans.import'
 /** Event-bus channel of one import's live messages. */
@@ -152,7 +153,7 @@ export function createScansService(deps: ScansDeps) {
   function withoutSecret(row: ScanImportRow): string | null {
     if (!row.phoenix) return null
     const { client_secret: _drop, ...rest } = row.phoenix as Record<string, unknown>
-    return JSON.stringify(rest)
+    return pgJson(rest)
   }
 
   /** The import job: parse, normalise, write in batches, close absent findings for delta, record the outcome. */
@@ -289,7 +290,7 @@ export function createScansService(deps: ScansDeps) {
         progress: 100, current_step: 'Completed', completed_at: new Date(),
         assets_imported: normalized.assets.length, vulnerabilities_imported: normalized.parsedFindings,
         findings_new: inserted, findings_updated: updated, findings_closed: closed,
-        batch_summary: JSON.stringify({
+        batch_summary: pgJson({
           batches, batch_size: batch, assets: assets.length, findings_written: findings.length,
           duration_ms: Date.now() - started, parse_ms: parseMs, store_ms: storeMs,
           ...(exported ? { phoenix: { requests: exported.requests, assets: exported.assets, findings: exported.findings } } : {}),
@@ -348,12 +349,12 @@ export function createScansService(deps: ScansDeps) {
         file_size_bytes: upload.size, file_sha256: upload.sha256, storage_path: upload.path,
         scanner_type: opts.scannerType, asset_type: opts.assetType ?? null,
         assessment_name: opts.assessmentName ?? defaultAssessmentName(upload.filename, now), import_type: opts.importType,
-        options: JSON.stringify({
+        options: pgJson({
           enableBatching: opts.enableBatching, fixData: opts.fixData, anonymize: opts.anonymize, justTags: opts.justTags,
           createEmptyAssets: opts.createEmptyAssets, createInventoryAssets: opts.createInventoryAssets,
           maxBatchSize: opts.maxBatchSize, maxPayloadMb: opts.maxPayloadMb,
         }),
-        phoenix: phoenix ? JSON.stringify(phoenix) : null,
+        phoenix: phoenix ? pgJson(phoenix) : null,
         webhook_url: opts.webhookUrl ?? null,
         webhook_headers: opts.webhookHeaders ? secrets.seal(JSON.stringify(opts.webhookHeaders), `scan-import:${upload.importId}`) : null,
         created_by: `${principal.kind}:${principal.subject}`, created_at: now, updated_at: now,

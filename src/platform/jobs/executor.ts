@@ -4,6 +4,7 @@ import { backoffDelay } from './catalog.js'
 import type { Fence, JobRepository, JobRow } from './jobs.repository.js'
 import type { JobContext, JobState } from './types.js'
 import { UnrecoverableJobError } from './types.js'
+import { pgJson } from '../db/nul-safe.js'
 
 type AbortCause = 'timeout' | 'cancelled' | 'lease_lost'
 
@@ -120,7 +121,7 @@ export class JobExecutor {
     const ctx: JobContext<unknown> = {
       id: row.id, tenantId: row.tenant_id, payload: row.payload, attempt: row.attempts, signal, logger,
       progress: async (value: unknown) => {
-        const json = JSON.stringify(value ?? null)
+        const json = pgJson(value ?? null)
         if (await repository.setProgress(fence, json)) this.opts.onProgress(row, JSON.parse(json) as unknown)
       },
     }
@@ -158,7 +159,7 @@ export class JobExecutor {
     if (outcome.ok) {
       let json: string | null
       try {
-        json = outcome.value === undefined ? null : JSON.stringify(outcome.value)
+        json = outcome.value === undefined ? null : pgJson(outcome.value)
       } catch (err) {
         return this.write(r, repository.fail(fence, `job result is not JSON-serialisable: ${errorText(err)}`, false, 0))
       }

@@ -3,6 +3,7 @@ import type { Database } from '../db/database.js'
 import type { JobsTable, JobState } from '../db/schema.js'
 import { CANCELLABLE_STATES, FINISHED_STATES, fromState } from './state.js'
 import type { JobRecord } from './types.js'
+import { pgJson } from '../db/nul-safe.js'
 
 export type JobRow = Selectable<JobsTable>
 
@@ -62,7 +63,7 @@ export function jobRepository(db: Database) {
       const base = job.runAt ? sql`${job.runAt.toISOString()}::timestamptz` : sql`now()`
       const res = await sql<JobRow>`
         insert into jobs (id, tenant_id, queue, name, payload, state, max_attempts, backoff_ms, timeout_ms, run_at)
-        values (${job.id}::uuid, ${job.tenantId}::uuid, ${job.queue}, ${job.name}, ${JSON.stringify(job.payload)}::jsonb, 'queued',
+        values (${job.id}::uuid, ${job.tenantId}::uuid, ${job.queue}, ${job.name}, ${pgJson(job.payload)}::jsonb, 'queued',
                 ${job.maxAttempts}::int, ${job.backoffMs}::int, ${job.timeoutMs}::int, ${base} + ${ms(job.delayMs)})
         returning *`.execute(db)
       return res.rows[0]!
