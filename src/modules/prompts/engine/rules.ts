@@ -13,8 +13,8 @@
  * backtracking. `checkPatternSafety` proves it with recheck (an automaton-based ReDoS checker); our packs are checked
  * in the test suite and tenant rules on save. On top of that each text a rule sees is capped (`MAX_RULE_INPUT`).
  */
+import { createRequire } from 'node:module'
 import { parse as parseYaml } from 'yaml'
-import { checkSync } from 'recheck'
 import { GateIndex, gateStarts, type GateScan } from './gates.js'
 import { LEAK_TYPES } from './leaks.js'
 import { TIER_ORDER, type Rule, type RuleTestCase, type Severity, type Tier } from './types.js'
@@ -655,6 +655,16 @@ export interface SafetyVerdict {
   message?: string | undefined
 }
 
+type CheckSync = typeof import('recheck').checkSync
+let recheckModule: { checkSync: CheckSync } | undefined
+/**
+ * recheck, loaded on first use: only saving a tenant rule needs it, and loading it costs every process ~33 MB of
+ * memory (its Scala.js bundle) and ~0.2 s at start.
+ */
+function recheck(): { checkSync: CheckSync } {
+  return (recheckModule ??= createRequire(import.meta.url)('recheck') as { checkSync: CheckSync })
+}
+
 /**
  * Proves a pattern free of catastrophic backtracking with recheck. Polynomial (quadratic and worse) and exponential
  * patterns are refused; "unknown" (the checker ran out of time) is refused too, so only proven-safe patterns pass.
@@ -662,9 +672,9 @@ export interface SafetyVerdict {
 export function checkPatternSafety(pattern: string, caseSensitive = false, timeoutMs = 2_000): SafetyVerdict {
   const t = translatePattern(pattern)
   const flags = caseSensitive && !t.caseInsensitive ? 'u' : 'iu'
-  let diag: ReturnType<typeof checkSync>
+  let diag: ReturnType<CheckSync>
   try {
-    diag = checkSync(t.source, flags, { timeout: timeoutMs })
+    diag = recheck().checkSync(t.source, flags, { timeout: timeoutMs })
   } catch (e) {
     return { safe: false, status: 'unknown', message: `could not be checked: ${(e as Error).message}` }
   }
