@@ -54,7 +54,7 @@ export const settings = {
   VV_BOOTSTRAP_ADMIN_PASSWORD: { kind: 'secret', doc: 'Password of the first-start admin user. When unset a one-time password is generated and printed once.' },
   VV_REQUIRE_HTTPS: { kind: 'bool', default: false, doc: 'Reject plain-HTTP requests (403). Behind a TLS-terminating proxy also set VV_TRUST_PROXY.' },
   VV_TRUST_PROXY: { kind: 'bool', default: false, doc: 'Trust X-Forwarded-Proto/-For from a reverse proxy.' },
-  VV_MAX_BODY_MB: { kind: 'int', default: 10, min: 1, max: 1024, doc: 'Largest JSON request body in MiB; larger bodies get 413.' },
+  VV_MAX_BODY_MB: { kind: 'int', default: 10, min: 1, max: 1024, doc: 'Largest JSON request body in MiB; larger bodies get 413. Whatever their size, bodies that nest objects and arrays more than 64 levels deep are refused as malformed.' },
   VV_CLIENT_RATE_LIMIT: { kind: 'int', default: 600, min: 1, max: 10_000_000, doc: 'Requests per minute per API key or token subject on client APIs (client_rate_limit).' },
   VV_METRICS_TOKEN: { kind: 'secret', doc: 'When set, /metrics requires `Authorization: Bearer <token>`.' },
   VV_DOCS_ENABLED: { kind: 'bool', default: true, doc: 'Serve /openapi.json, Swagger UI at /docs and ReDoc at /redoc.' },

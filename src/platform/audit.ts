@@ -1,6 +1,6 @@
 import { sql, type RawBuilder } from 'kysely'
 import type { Database } from './db/database.js'
-import { nulSafeJson, nulSafeText } from './db/nul-safe.js'
+import { storableJson, storableText } from './db/storable-text.js'
 import { canonicalJson } from './util/canonical-json.js'
 import { GroupCommitter } from './util/group-commit.js'
 import { sha256Hex } from './util/hash.js'
@@ -34,7 +34,7 @@ interface ChainedRow extends EntryFields { details: Record<string, unknown>; pre
 interface PendingRow extends EntryFields { details_json: string; prev_hash: string; hash: string }
 
 const str = (v: string | null) => (v === null ? 'null' : JSON.stringify(v))
-const nullableText = (v: string | null | undefined) => (v === undefined || v === null ? null : nulSafeText(v))
+const nullableText = (v: string | null | undefined) => (v === undefined || v === null ? null : storableText(v))
 
 /**
  * canonicalJson of the entry's fields with `detailsJson` (canonical already) as its details: the keys written in
@@ -90,7 +90,7 @@ export function createAuditChain(db: Database) {
         actor_type: e.actorType, actor_id: nullableText(e.actorId), resource_type: nullableText(e.resourceType),
         resource_id: nullableText(e.resourceId), request_id: nullableText(e.requestId),
       }
-      const details_json = nulSafeJson(canonicalJson(e.details ?? {}))
+      const details_json = storableJson(canonicalJson(e.details ?? {}))
       const hash = sha256Hex(`${head.hash}\n${entryBody(fields, details_json)}`)
       rows.push({ ...fields, details_json, prev_hash: head.hash, hash })
       tips.set(e.tenantId, { seq: fields.seq, hash })

@@ -3,7 +3,7 @@ import type { Database } from './db/database.js'
 import { AppError, ConflictError, ValidationError } from './errors.js'
 import { canonicalJson } from './util/canonical-json.js'
 import { sha256Hex } from './util/hash.js'
-import { pgJson } from './db/nul-safe.js'
+import { pgJson } from './db/storable-text.js'
 
 /**
  * Idempotency-Key with Stripe's semantics, for any POST: keys up to 255 characters, scoped per tenant and

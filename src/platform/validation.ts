@@ -1,8 +1,31 @@
 import type { TSchema } from 'typebox'
 import { Compile } from 'typebox/compile'
-import type { FieldError } from './errors.js'
+import { AppError, type FieldError } from './errors.js'
 
 interface RawError { keyword: string; instancePath: string; params: Record<string, unknown>; message: string }
+
+/**
+ * Most levels of nested objects and arrays a JSON request body may have. Every contract's bodies nest a few levels;
+ * a body nested thousands deep parses, but overflows the stack of whatever walks it next (serialisers, hashing).
+ */
+export const MAX_JSON_DEPTH = 64
+
+/** Whether a parsed JSON value nests objects and arrays more than `levels` deep (recursion bounded by `levels`). */
+export function nestsDeeperThan(value: unknown, levels: number): boolean {
+  if (value === null || typeof value !== 'object') return false
+  if (levels === 0) return true
+  if (Array.isArray(value)) {
+    for (const v of value) if (nestsDeeperThan(v, levels - 1)) return true
+    return false
+  }
+  for (const k in value) if (nestsDeeperThan((value as Record<string, unknown>)[k], levels - 1)) return true
+  return false
+}
+
+/** A JSON body nested deeper than MAX_JSON_DEPTH: rendered like malformed JSON (400, or the family's own code). */
+export class JsonTooDeepError extends AppError {
+  constructor() { super(400, 'malformed_json', `Request body nests objects and arrays more than ${MAX_JSON_DEPTH} levels deep`) }
+}
 
 /** `/items/2/title` → `items[2].title`, under an optional prefix. */
 export function pathOf(instancePath: string, prefix = ''): string {

@@ -12,7 +12,7 @@ import type { Database } from './db/database.js'
 import type { WebhookAttempt } from './db/schema.js'
 import type { HttpClient } from './http-client/index.js'
 import { defineJob, UnrecoverableJobError, type JobQueue } from './jobs/index.js'
-import { pgJson } from './db/nul-safe.js'
+import { pgJson } from './db/storable-text.js'
 
 export const WEBHOOK_DELIVERY_JOB = 'webhooks.deliver'
 /** Attempts in total; with the job system's exponential backoff from 5 s this spans about 10 minutes. */

@@ -47,8 +47,8 @@ describe('SpectraStrike events', () => {
     expect(body.data.event_id).toBe('evt_edc8e03af1ff34b16717a955')
   })
 
-  it('stores NULs (a /proc command line is NUL-separated) as U+FFFD instead of failing the request or its batch', async () => {
-    const one = await post(t.app, '/events', sampleEvent({ event_id: 'evt-nul-1', message: 'bash\u0000-c\u0000id', metadata: { 'argv\u0000': ['sh\u0000'] } }), auth)
+  it('stores NULs (a /proc command line is NUL-separated) and unpaired surrogates as U+FFFD instead of failing the request or its batch', async () => {
+    const one = await post(t.app, '/events', sampleEvent({ event_id: 'evt-nul-1', message: 'bash\u0000-c\u0000id \ud83d', metadata: { 'argv\u0000': ['sh\u0000'] } }), auth)
     expect(one.status).toBe(202)
     const batch = await post(t.app, '/events/batch', [sampleEvent({ event_id: 'evt-nul-2', asset_ref: 'host\u0000' }), sampleEvent({ event_id: 'evt-nul-3' })], auth)
     expect(batch.status).toBe(202)
@@ -56,11 +56,35 @@ describe('SpectraStrike events', () => {
     const rows = await t.platform.db.selectFrom('events').select(['event_id', 'message', 'metadata', 'asset_ref']).where('tenant_id', '=', tenant.id)
       .where('event_id', 'in', ['evt-nul-1', 'evt-nul-2', 'evt-nul-3']).orderBy('event_id').execute()
     expect(rows).toEqual([
-      expect.objectContaining({ event_id: 'evt-nul-1', message: 'bash\uFFFD-c\uFFFDid', metadata: { 'argv\uFFFD': ['sh\uFFFD'] } }),
+      expect.objectContaining({ event_id: 'evt-nul-1', message: 'bash\uFFFD-c\uFFFDid \uFFFD', metadata: { 'argv\uFFFD': ['sh\uFFFD'] } }),
       expect.objectContaining({ event_id: 'evt-nul-2', asset_ref: 'host\uFFFD' }),
       expect.objectContaining({ event_id: 'evt-nul-3', asset_ref: 'host-nyc-01' }),
     ])
     expect(await t.platform.audit.verify(tenant.id)).toMatchObject({ ok: true })
+  })
+
+  it('refuses year 0000 (which PostgreSQL cannot store) with 422 naming the field', async () => {
+    const { status, body } = await post(t.app, '/events', sampleEvent({ event_id: 'evt-y0', occurred_at: '0000-01-01T00:00:00Z' }), auth)
+    expect(status).toBe(422)
+    expect(body.errors).toEqual([{ code: 'validation_failed', message: 'occurred_at: must be in year 0001 or later', field: 'occurred_at' }])
+  })
+
+  it('refuses a body nested deeper than 64 levels, and prototype keys, with 422 and a message that says so', async () => {
+    let deep = '1'
+    for (let i = 0; i < 5000; i++) deep = `{"a":${deep}}`
+    const nested = JSON.stringify(sampleEvent({ event_id: 'evt-deep', metadata: { d: 0 } })).replace('{"d":0}', deep)
+    const r = await t.app.inject({ method: 'POST', url: '/api/v1/integrations/spectrastrike/events', headers: { ...auth, 'content-type': 'application/json' }, payload: nested })
+    expect(r.statusCode).toBe(422)
+    expect(r.json().errors).toEqual([{ code: 'validation_failed', message: 'Request body nests objects and arrays more than 64 levels deep' }])
+    const proto = JSON.stringify(sampleEvent({ event_id: 'evt-proto', metadata: { d: 0 } })).replace('{"d":0}', '{"__proto__":{"admin":true}}')
+    const p = await t.app.inject({ method: 'POST', url: '/api/v1/integrations/spectrastrike/events', headers: { ...auth, 'content-type': 'application/json' }, payload: proto })
+    expect(p.statusCode).toBe(422)
+    expect(p.json().errors[0].message).toMatch(/"__proto__" or "constructor.prototype" key/)
+    // 64 levels are fine
+    let ok = '1'
+    for (let i = 0; i < 62; i++) ok = `{"a":${ok}}`
+    const fine = JSON.stringify(sampleEvent({ event_id: 'evt-deep-ok', metadata: { d: 0 } })).replace('{"d":0}', ok)
+    expect((await t.app.inject({ method: 'POST', url: '/api/v1/integrations/spectrastrike/events', headers: { ...auth, 'content-type': 'application/json' }, payload: fine })).statusCode).toBe(202)
   })
 
   it('normalises severity case-insensitively, with aliases', async () => {

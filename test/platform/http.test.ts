@@ -23,6 +23,19 @@ describe('cross-cutting HTTP behaviour', () => {
     expect(body.request_id).toMatch(/^[0-9a-f-]{36}$/)
   })
 
+  it('answers bodies that are not JSON, nest deeper than 64 levels or carry prototype keys with 400 malformed_json', async () => {
+    const send = (payload: string) => t.app.inject({ method: 'POST', url: '/api/v1/auth/token', headers: { 'content-type': 'application/json' }, payload })
+    const bad = await send('{"tenant":')
+    expect(bad.statusCode).toBe(400)
+    expect(bad.json().error).toMatchObject({ code: 'malformed_json', message: 'Request body is not valid JSON' })
+    const deep = await send(`{"tenant":"t","email":"a@b.c","password":"p","x":${'['.repeat(100_000)}${']'.repeat(100_000)}}`)
+    expect(deep.statusCode).toBe(400)
+    expect(deep.json().error).toMatchObject({ code: 'malformed_json', message: 'Request body nests objects and arrays more than 64 levels deep' })
+    const proto = await send('{"tenant":"t","constructor":{"prototype":{"admin":true}}}')
+    expect(proto.statusCode).toBe(400)
+    expect(proto.json().error.message).toMatch(/"__proto__" or "constructor.prototype" key/)
+  })
+
   it('sets security headers', async () => {
     const res = await t.app.inject({ url: '/healthz' })
     expect(res.headers['x-content-type-options']).toBe('nosniff')

@@ -175,12 +175,12 @@ describe('POST /api/v1/upload', () => {
     expect(raw.recent_logs.join('\n')).not.toMatch(/fix_data:/)
   })
 
-  it('stores NULs in a report as U+FFFD instead of failing the import, with fix_data on or off', async () => {
+  it('stores NULs and unpaired surrogates in a report as U+FFFD instead of failing the import, with fix_data on or off', async () => {
     const image = `nul-image-${Date.now()}`
     const report = JSON.stringify({
       SchemaVersion: 2, ArtifactName: image, ArtifactType: 'container_image',
       Results: [{ Target: 'app\u0000', Class: 'os-pkgs', Type: 'debian', Vulnerabilities: [
-        { VulnerabilityID: 'CVE-2024-0001', PkgName: 'libc\u0000', InstalledVersion: '1', Severity: 'HIGH', Title: 'overflow\u0000', Description: 'bytes \u0000\u0000 here' },
+        { VulnerabilityID: 'CVE-2024-0001', PkgName: 'libc\u0000', InstalledVersion: '1', Severity: 'HIGH', Title: 'overflow\u0000', Description: 'bytes \u0000\u0000 here, cut emoji \ud83d' },
       ] }],
     })
     for (const fix of ['true', 'false']) {
@@ -190,7 +190,7 @@ describe('POST /api/v1/upload', () => {
     const rows = await t.platform.db.selectFrom('findings').select(['title', 'description', 'metadata', 'occurrences']).where('tenant_id', '=', tenant.id).where('asset_ref', '=', image).execute()
     expect(rows).toHaveLength(1)
     expect(rows[0]).toMatchObject({ title: 'CVE-2024-0001 libc\uFFFD 1', occurrences: 2 })
-    expect(rows[0]!.description).toContain('bytes \uFFFD\uFFFD here')
+    expect(rows[0]!.description).toContain('bytes \uFFFD\uFFFD here, cut emoji \uFFFD')
     expect(JSON.stringify(rows[0]!.metadata)).toContain('libc\uFFFD')
   })
 

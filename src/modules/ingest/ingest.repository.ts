@@ -6,7 +6,7 @@ import { SEVERITY_RANK } from '../findings/severity.js'
 import type { NormalizedEvent, NormalizedFinding } from './ingest.items.js'
 import type { ItemResult } from './ingest.schemas.js'
 import { sha256Hex } from '../../platform/util/hash.js'
-import { pgJson } from '../../platform/db/nul-safe.js'
+import { pgJson } from '../../platform/db/storable-text.js'
 
 export const SOURCE = 'spectrastrike'
 /** Rows in a group from which its data statement runs outside the audit lock, in parallel with other groups'. */

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import { idempotencyKeyFrom } from '../../platform/idempotency.js'
+import { jsonBodyParser } from '../../platform/http/server.js'
 import type { IngestKind, IngestResponse, IngestService } from './ingest.service.js'
 import {
   BatchOut, Envelope, ErrorEnvelope, SingleEventOut, SingleFindingOut, SpectraFinding, StatusOut, TelemetryEvent,
@@ -35,7 +36,7 @@ const documentOnly = () => (data: unknown) => ({ value: data })
 
 export async function ingestRoutes(app: FastifyInstance, opts: { service: IngestService }) {
   const { service } = opts
-  const jsonParser = app.getDefaultJsonParser('error', 'error')
+  const jsonParser = jsonBodyParser(app)
   // JSON only: other content types get 415 rather than being handed to the validator as text.
   app.removeAllContentTypeParsers()
   // Keep the raw body: request signatures are computed over the exact bytes.

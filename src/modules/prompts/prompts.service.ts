@@ -15,7 +15,7 @@ import { checkRuleSafety, parseRulePack, ruleFromObject, type RuleIssue } from '
 import type { AnalysisResult, Rule, Tier } from './engine/types.js'
 import type { PromptRuleBody } from './prompts.schemas.js'
 import type { ListAnalysesOptions, ListRulesOptions, PromptAnalysisRow, PromptRuleRow, PromptsRepository } from './prompts.repository.js'
-import { pgJson } from '../../platform/db/nul-safe.js'
+import { pgJson } from '../../platform/db/storable-text.js'
 import { sha256Hex } from '../../platform/util/hash.js'
 
 export type PromptLogMode = 'off' | 'metadata' | 'full'

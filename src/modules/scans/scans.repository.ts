@@ -2,7 +2,7 @@ import { sql, type Insertable, type Selectable, type Updateable } from 'kysely'
 import type { Database } from '../../platform/db/database.js'
 import type { ScanImportStatus, ScanImportsTable } from '../../platform/db/schema.js'
 import type { StoreAsset, StoreFinding } from './normalize.js'
-import { pgJson } from '../../platform/db/nul-safe.js'
+import { pgJson } from '../../platform/db/storable-text.js'
 
 export type ScanImportRow = Selectable<ScanImportsTable>
 export type ScanImportPatch = Updateable<ScanImportsTable>

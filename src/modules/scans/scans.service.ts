@@ -21,7 +21,7 @@ import { EmptyReportError, ScanFormatError } from './parsers/util.js'
 import type { UploadOptions } from './scans.form.js'
 import type { ScanImportRow, ScansRepository } from './scans.repository.js'
 import { completionSummary, type JobOut, type JobsQuery } from './scans.schemas.js'
-import { pgJson } from '../../platform/db/nul-safe.js'
+import { pgJson } from '../../platform/db/storable-text.js'
 
 export const SCAN_IMPORT_JOB = 'scans.import'
 /** Event-bus channel of one import's live messages. */

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
 import { Kysely, PostgresDialect, sql } from 'kysely'
 import pg from 'pg'
-import { nulSafeDialect } from './nul-safe.js'
+import { storableTextDialect } from './storable-text.js'
 import { PGliteDialect } from './pglite-dialect.js'
 import type { DB } from './schema.js'
 
@@ -51,7 +51,7 @@ async function openPostgres(url: string, poolSize: number, schema: string | unde
   // An idle client that errors (server restart) must not crash the process; the pool replaces it.
   pool.on('error', () => {})
   if (schema) await pool.query(`create schema if not exists "${schema.replace(/"/g, '')}"`)
-  const db = new Kysely<DB>({ dialect: nulSafeDialect(new PostgresDialect({ pool })) })
+  const db = new Kysely<DB>({ dialect: storableTextDialect(new PostgresDialect({ pool })) })
   return {
     db,
     kind: 'postgres',
@@ -70,7 +70,7 @@ async function openPGlite(dataDir: string | undefined): Promise<DatabaseHandle> 
     pglite = new PGlite(join(dir, 'pglite'))
   }
   await pglite.waitReady
-  const db = new Kysely<DB>({ dialect: nulSafeDialect(new PGliteDialect(pglite)) })
+  const db = new Kysely<DB>({ dialect: storableTextDialect(new PGliteDialect(pglite)) })
   return {
     db,
     kind: 'pglite',

@@ -7,6 +7,7 @@ import { can } from '../auth/permissions.js'
 import { SYSTEM_TENANT_ID } from '../audit.js'
 import { AppError, ForbiddenError, RateLimitedError, UnauthorizedError } from '../errors.js'
 import type { Platform } from '../platform.js'
+import { JsonTooDeepError, MAX_JSON_DEPTH, nestsDeeperThan } from '../validation.js'
 import { renderPlatformError, toAppError, type ErrorRenderer } from './families.js'
 import type { RouteCatalogEntry } from './types.js'
 import './types.js'
@@ -39,6 +40,28 @@ export interface ServerOptions {
   families?: Record<string, ErrorRenderer>
 }
 
+const PROTO_KEY_MESSAGE = 'Request body has a "__proto__" or "constructor.prototype" key, which is refused (prototype poisoning)'
+/** Fastify reports every refused body as invalid JSON; one that JSON.parse reads was refused for a prototype key. */
+function isValidJson(err: Error, body: string): boolean {
+  if ((err as { code?: string }).code !== 'FST_ERR_CTP_INVALID_JSON_BODY') return false
+  try { JSON.parse(body); return true } catch { return false }
+}
+
+/**
+ * Fastify's JSON parser (bodies with "__proto__" or "constructor.prototype" keys refused) plus the nesting limit
+ * (MAX_JSON_DEPTH). Every JSON route uses it; routes that replace their parser (to keep the raw body) call it.
+ */
+export function jsonBodyParser(app: FastifyInstance): (request: FastifyRequest, body: string, done: (err: Error | null, value?: unknown) => void) => void {
+  const parse = app.getDefaultJsonParser('error', 'error')
+  return (request, body, done) => {
+    parse(request, body, (err, value) => {
+      if (err) done(isValidJson(err, body) ? new AppError(400, 'malformed_json', PROTO_KEY_MESSAGE) : err)
+      else if (nestsDeeperThan(value, MAX_JSON_DEPTH)) done(new JsonTooDeepError())
+      else done(null, value)
+    })
+  }
+}
+
 /**
  * The HTTP server with every cross-cutting behaviour: request ids, one log line per request, HTTPS enforcement,
  * authentication and permissions declared per route, the shared client rate limit, security headers, body
@@ -63,6 +86,10 @@ export async function createServer(platform: Platform, opts: ServerOptions = {})
     return503OnClosing: true,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
   }) as unknown as FastifyInstance
+
+  const parseJson = jsonBodyParser(app)
+  app.removeContentTypeParser('application/json')
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => parseJson(request, body as string, done))
 
   app.decorate('platform', platform)
   app.decorate('routeCatalog', [] as RouteCatalogEntry[])

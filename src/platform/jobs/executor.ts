@@ -4,7 +4,7 @@ import { backoffDelay } from './catalog.js'
 import type { Fence, JobRepository, JobRow } from './jobs.repository.js'
 import type { JobContext, JobState } from './types.js'
 import { UnrecoverableJobError } from './types.js'
-import { pgJson } from '../db/nul-safe.js'
+import { pgJson } from '../db/storable-text.js'
 
 type AbortCause = 'timeout' | 'cancelled' | 'lease_lost'
 

@@ -3,7 +3,7 @@ import type { Database } from '../db/database.js'
 import type { JobsTable, JobState } from '../db/schema.js'
 import { CANCELLABLE_STATES, FINISHED_STATES, fromState } from './state.js'
 import type { JobRecord } from './types.js'
-import { pgJson } from '../db/nul-safe.js'
+import { pgJson } from '../db/storable-text.js'
 
 export type JobRow = Selectable<JobsTable>
 
