@@ -121,7 +121,7 @@ async function identityRoutes(app: FastifyInstance) {
     schema: {
       summary: 'List the tenant\'s audit trail', tags: ['Audit'],
       querystring: Type.Object({
-        page: Type.Integer({ minimum: 1, default: 1 }), per_page: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
+        page: Type.Integer({ minimum: 1, maximum: 100_000_000, default: 1 }), per_page: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
         action: Type.Optional(Type.String({ maxLength: 100 })), outcome: Type.Optional(Type.String({ maxLength: 20 })),
         since: Type.Optional(Type.String({ format: 'date-time' })), until: Type.Optional(Type.String({ format: 'date-time' })),
         order: Type.Union([Type.Literal('asc'), Type.Literal('desc')], { default: 'desc' }),

@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import rateLimit from '@fastify/rate-limit'
 import helmet, { type HelmetOptions } from 'helmet'
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify'
 import { can } from '../auth/permissions.js'
 import { SYSTEM_TENANT_ID } from '../audit.js'
-import { AppError, ForbiddenError, RateLimitedError, UnauthorizedError } from '../errors.js'
+import { AppError, ForbiddenError, RateLimitedError, UnauthorizedError, ValidationError } from '../errors.js'
 import type { Platform } from '../platform.js'
 import { JsonTooDeepError, MAX_JSON_DEPTH, nestsDeeperThan } from '../validation.js'
 import { renderPlatformError, toAppError, type ErrorRenderer } from './families.js'
@@ -38,6 +38,30 @@ function securityHeaders(options: Readonly<HelmetOptions>): Record<string, strin
 export interface ServerOptions {
   /** Renderers of the API families' error bodies, by family name. */
   families?: Record<string, ErrorRenderer>
+}
+
+interface AjvFormats { formats: Record<string, unknown>; addFormat(name: string, format: unknown): unknown }
+/**
+ * ajv-formats' date-time, refusing year 0000: RFC 3339 allows it, but PostgreSQL has no year 0 and fails the query
+ * (a `since=0000-01-01T00:00:00Z` filter was a 500). Called by @fastify/ajv-compiler after the formats are added.
+ */
+function refuseYearZero(ajv: AjvFormats): void {
+  const base = ajv.formats['date-time'] as { validate: (s: string) => boolean; compare?: unknown }
+  ajv.addFormat('date-time', { ...base, validate: (s: string) => !s.startsWith('0000') && base.validate(s) })
+}
+
+/**
+ * Ajv coerces a query value such as "1e400" to Infinity and then skips minimum/maximum for it (they apply to finite
+ * numbers only), so `?limit=1e400` reached the database. Numbers in the query and path must be finite.
+ */
+function nonFiniteField(values: unknown): string | undefined {
+  if (values === null || typeof values !== 'object') return undefined
+  for (const k in values) {
+    const v = (values as Record<string, unknown>)[k]
+    if (typeof v === 'number' && !Number.isFinite(v)) return k
+    if (Array.isArray(v) && v.some((x) => typeof x === 'number' && !Number.isFinite(x))) return k
+  }
+  return undefined
 }
 
 const PROTO_KEY_MESSAGE = 'Request body has a "__proto__" or "constructor.prototype" key, which is refused (prototype poisoning)'
@@ -84,8 +108,16 @@ export async function createServer(platform: Platform, opts: ServerOptions = {})
     bodyLimit,
     trustProxy: config.TRUST_PROXY,
     return503OnClosing: true,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false }, onCreate: refuseYearZero } as FastifyServerOptions['ajv'],
   }) as unknown as FastifyInstance
+
+  app.addHook('preHandler', (request, _reply, done) => {
+    for (const [where, values] of [['querystring', request.query], ['params', request.params]] as const) {
+      const field = nonFiniteField(values)
+      if (field !== undefined) return done(new ValidationError(`Invalid ${where}: ${field} must be a finite number`, [{ field, message: 'must be a finite number' }], 'validation_failed', 400))
+    }
+    done()
+  })
 
   const parseJson = jsonBodyParser(app)
   app.removeContentTypeParser('application/json')
