@@ -47,7 +47,8 @@ describe('verivault CLI', () => {
     const verify = await cli(['audit', 'verify', '--tenant', 'acme'])
     expect(verify.code).toBe(0)
     expect(verify.stderr).toMatch(/ok\s+acme: 4 entries/)
-  }, 120_000)
+    // Eleven CLI processes, each opening the embedded database (5 s alone here, up to 15 s with the other test worker busy).
+  }, 240_000)
 
   it('refuses bad arguments and bad configuration with a message naming them', async () => {
     const role = await cli(['keys', 'create', '--tenant', 'acme', '--role', 'wizard'])
@@ -62,5 +63,5 @@ describe('verivault CLI', () => {
     const missing = await cli(['token', '--tenant', 'nope', '--role', 'admin'])
     expect(missing.code).toBe(1)
     expect(missing.stderr).toContain('Tenant "nope" not found')
-  }, 60_000)
+  }, 120_000)
 })
