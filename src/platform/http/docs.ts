@@ -3,6 +3,7 @@ import { createRequire } from 'node:module'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import type { FastifyInstance } from 'fastify'
+import { MAX_JSON_DEPTH } from '../validation.js'
 
 const require = createRequire(import.meta.url)
 
@@ -26,7 +27,10 @@ export async function registerDocs(app: FastifyInstance, serveUi: boolean) {
         title: 'VeriVault API',
         version: '0.1.0',
         description: 'Self-hosted, multi-tenant security integration hub. Every authenticated route accepts a Bearer JWT '
-          + '(`verivault token`, `POST /api/v1/auth/token`) or an API key (`X-API-Key`, `verivault keys create`).',
+          + '(`verivault token`, `POST /api/v1/auth/token`) or an API key (`X-API-Key`, `verivault keys create`).\n\n'
+          + `JSON bodies: at most VV_MAX_BODY_MB (413 beyond) and at most ${MAX_JSON_DEPTH} levels of nested objects and arrays `
+          + '(refused as malformed JSON beyond). Text is stored without U+0000 and unpaired surrogates, which PostgreSQL '
+          + 'cannot hold: each is stored as U+FFFD, so one such character never fails a request.',
       },
       tags: OPENAPI_TAGS,
       components: {
