@@ -1,8 +1,18 @@
 import type { TSchema } from 'typebox'
 import { Compile } from 'typebox/compile'
+import { Format } from 'typebox/format'
 import { AppError, type FieldError } from './errors.js'
 
 interface RawError { keyword: string; instancePath: string; params: Record<string, unknown>; message: string }
+
+/**
+ * The `date-time` format of every validator (Ajv for route schemas, TypeBox for the services'): RFC 3339, but not
+ * year 0000, which RFC 3339 allows and PostgreSQL (no year 0: 1 BC precedes AD 1) refuses, failing the write or query.
+ */
+export function storableDateTime(isRfc3339: (s: string) => boolean): (s: string) => boolean {
+  return (s) => !s.startsWith('0000') && isRfc3339(s)
+}
+Format.Set('date-time', storableDateTime(Format.IsDateTime))
 
 /**
  * Most levels of nested objects and arrays a JSON request body may have. Every contract's bodies nest a few levels;
@@ -43,7 +53,7 @@ function describe(e: RawError): string {
     case 'minLength': return Number(p.limit) === 1 ? 'must not be empty' : `must be at least ${String(p.limit)} characters`
     case 'maxLength': return `must be at most ${String(p.limit)} characters`
     case 'pattern': return `must match ${String(p.pattern)}`
-    case 'format': return p.format === 'date-time' ? 'must be an RFC 3339 date-time with a UTC offset, e.g. 2026-02-22T10:00:00Z' : `must be a valid ${String(p.format)}`
+    case 'format': return p.format === 'date-time' ? 'must be an RFC 3339 date-time with a UTC offset, in year 0001 or later, e.g. 2026-02-22T10:00:00Z' : `must be a valid ${String(p.format)}`
     case 'enum': return `must be one of ${(p.allowedValues as unknown[] | undefined)?.join(', ') ?? 'the allowed values'}`
     case 'minimum': return `must be >= ${String(p.limit)}`
     case 'maximum': return `must be <= ${String(p.limit)}`

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTenant, createTestApp, type TestApp, type TestTenant } from '../helpers/app.js'
-import { post, sampleEvent } from '../helpers/ingest.js'
+import { post, sampleEvent, sampleFinding } from '../helpers/ingest.js'
 
 describe('SpectraStrike events', () => {
   let t: TestApp
@@ -64,9 +64,12 @@ describe('SpectraStrike events', () => {
   })
 
   it('refuses year 0000 (which PostgreSQL cannot store) with 422 naming the field', async () => {
+    const finding = await post(t.app, '/findings', sampleFinding({ finding_id: 'fnd-y0', first_seen: '0000-06-01T00:00:00Z' }), auth)
+    expect(finding.status).toBe(422)
+    expect(finding.body.errors.map((e: { field: string }) => e.field)).toEqual(['first_seen'])
     const { status, body } = await post(t.app, '/events', sampleEvent({ event_id: 'evt-y0', occurred_at: '0000-01-01T00:00:00Z' }), auth)
     expect(status).toBe(422)
-    expect(body.errors).toEqual([{ code: 'validation_failed', message: 'occurred_at: must be in year 0001 or later', field: 'occurred_at' }])
+    expect(body.errors).toEqual([{ code: 'validation_failed', message: 'occurred_at: must be an RFC 3339 date-time with a UTC offset, in year 0001 or later, e.g. 2026-02-22T10:00:00Z', field: 'occurred_at' }])
   })
 
   it('refuses a body nested deeper than 64 levels, and prototype keys, with 422 and a message that says so', async () => {

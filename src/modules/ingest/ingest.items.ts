@@ -75,18 +75,12 @@ function metadataErrors(metadata: unknown): FieldError[] {
   return size > METADATA_MAX_BYTES ? [{ field: `metadata`, message: `must be at most ${METADATA_MAX_BYTES} bytes as JSON (got ${size})` }] : []
 }
 
-/** RFC 3339 allows year 0000; PostgreSQL has no year 0 (1 BC follows AD 1) and refuses it. Runs per item: no allocation when fine. */
-function checkYear(errors: FieldError[], field: string, value: string | undefined): FieldError[] {
-  if (value !== undefined && value.startsWith('0000')) errors.unshift({ field, message: 'must be in year 0001 or later' })
-  return errors
-}
-
 /** Validates and normalises one event; field names in errors are relative to the item. */
 export function normalizeEvent(raw: unknown): ItemOutcome<NormalizedEvent> {
   if (!eventValidator.check(raw)) return { ok: false, errors: eventValidator.errors(raw) }
   const e = raw as TelemetryEvent
   const severity = normalizeSeverity(e.severity)
-  const errors = checkYear(metadataErrors(e.metadata), 'occurred_at', e.occurred_at)
+  const errors = metadataErrors(e.metadata)
   if (!severity) errors.unshift({ field: `severity`, message: `must be one of ${SEVERITIES.join(', ')}` })
   if (errors.length > 0 || !severity) return { ok: false, errors }
   const event_id = e.event_id ?? derivedId('evt', {
@@ -105,7 +99,7 @@ export function normalizeEvent(raw: unknown): ItemOutcome<NormalizedEvent> {
 export function normalizeFinding(raw: unknown): ItemOutcome<NormalizedFinding> {
   if (!findingValidator.check(raw)) return { ok: false, errors: findingValidator.errors(raw) }
   const f = raw as SpectraFinding
-  const errors = checkYear(checkYear(metadataErrors(f.metadata), 'last_seen', f.last_seen), 'first_seen', f.first_seen)
+  const errors = metadataErrors(f.metadata)
   const severity = normalizeSeverity(f.severity)
   if (!severity) errors.push({ field: `severity`, message: 'must be one of informational, info, low, medium, med, high, critical' })
   const status = (f.status ?? 'open').trim().toLowerCase()

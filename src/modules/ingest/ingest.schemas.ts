@@ -5,7 +5,7 @@ import { Type, type Static } from 'typebox'
 const ID = { minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9._:-]+$' }
 const NAME = { minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9._:-]+$' }
 const SEVERITY_DOC = 'info, low, medium, high or critical; case-insensitive, `informational`/`information` → info, `med`/`moderate` → medium, `crit` → critical.'
-const TIMESTAMP_DOC = 'RFC 3339 date-time with a UTC offset, e.g. 2026-02-22T10:00:00Z.'
+const TIMESTAMP_DOC = 'RFC 3339 date-time with a UTC offset, in year 0001 or later, e.g. 2026-02-22T10:00:00Z.'
 export const METADATA_MAX_BYTES = 16_384
 const METADATA = Type.Record(Type.String(), Type.Unknown(), { description: `Free-form object, at most ${METADATA_MAX_BYTES} bytes as JSON.` })
 

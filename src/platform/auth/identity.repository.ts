@@ -19,7 +19,7 @@ const SLUG = /^[a-z0-9][a-z0-9-]{0,62}$/
 
 /** API keys look like `vv_<8 hex prefix>_<43 base64url chars>`; the prefix is shown, the key only once. */
 const KEY_PATTERN = /^vv_([0-9a-f]{8})_([A-Za-z0-9_-]{43})$/
-export const hashApiKey = (key: string) => sha256Hex(key)
+export const hashApiKey: (key: string) => string = sha256Hex
 
 export function parseApiKey(key: string): { prefix: string } | undefined {
   const m = KEY_PATTERN.exec(key)

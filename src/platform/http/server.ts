@@ -7,7 +7,7 @@ import { can } from '../auth/permissions.js'
 import { SYSTEM_TENANT_ID } from '../audit.js'
 import { AppError, ForbiddenError, RateLimitedError, UnauthorizedError, ValidationError } from '../errors.js'
 import type { Platform } from '../platform.js'
-import { JsonTooDeepError, MAX_JSON_DEPTH, nestsDeeperThan } from '../validation.js'
+import { JsonTooDeepError, MAX_JSON_DEPTH, nestsDeeperThan, storableDateTime } from '../validation.js'
 import { renderPlatformError, toAppError, type ErrorRenderer } from './families.js'
 import type { RouteCatalogEntry } from './types.js'
 import './types.js'
@@ -42,12 +42,12 @@ export interface ServerOptions {
 
 interface AjvFormats { formats: Record<string, unknown>; addFormat(name: string, format: unknown): unknown }
 /**
- * ajv-formats' date-time, refusing year 0000: RFC 3339 allows it, but PostgreSQL has no year 0 and fails the query
- * (a `since=0000-01-01T00:00:00Z` filter was a 500). Called by @fastify/ajv-compiler after the formats are added.
+ * ajv-formats' date-time made the project's (storableDateTime: a `since=0000-01-01T00:00:00Z` filter was a 500).
+ * Called by @fastify/ajv-compiler after the formats are added.
  */
 function refuseYearZero(ajv: AjvFormats): void {
   const base = ajv.formats['date-time'] as { validate: (s: string) => boolean; compare?: unknown }
-  ajv.addFormat('date-time', { ...base, validate: (s: string) => !s.startsWith('0000') && base.validate(s) })
+  ajv.addFormat('date-time', { ...base, validate: storableDateTime(base.validate) })
 }
 
 /**
