@@ -373,11 +373,16 @@ describe('normalizePrompt: safety and speed', () => {
     normalizePrompt('warm up 1gn0r3 i g n o r e aGVsbG8gd29ybGQgaGVsbG8=')
     const timings: string[] = []
     for (const [name, input] of adversarialInputs()) {
-      const t0 = performance.now()
-      const r = normalizePrompt(input)
-      const ms = performance.now() - t0
+      // The fastest of up to three runs: a test worker sharing two cores can be preempted for a whole run (CI saw
+      // 260 ms once on an input that takes 20-40 ms), while superlinear work on 100 KB takes seconds every time.
+      let ms = Number.POSITIVE_INFINITY
+      for (let attempt = 0; attempt < 3 && ms >= 250; attempt++) {
+        const t0 = performance.now()
+        const r = normalizePrompt(input)
+        ms = Math.min(ms, performance.now() - t0)
+        expect(r.original.length).toBeLessThanOrEqual(100_000)
+      }
       timings.push(`${name}: ${ms.toFixed(1)} ms`)
-      expect(r.original.length).toBeLessThanOrEqual(100_000)
       expect(ms, name).toBeLessThan(250)
     }
     console.log(`normalizePrompt on 100 KB adversarial inputs — ${timings.join(', ')}`)
